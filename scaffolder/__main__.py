@@ -1,0 +1,3 @@
+from scaffolder.cli import main
+
+main()

@@ -1,0 +1,130 @@
+"""Answers from the command line and the config file: parsing and checking, nothing else.
+
+The user config file (`$XDG_CONFIG_HOME/scaffolder/config.toml`, or `--config FILE`, or
+`$SCAFFOLDER_CONFIG`) holds a team's defaults for `scaffold new`:
+
+    framework = "fastapi"
+    python = "3.12"
+    with = ["docker"]
+    without = ["pre-commit"]
+    template = "gh:acme/starters"
+    git = true
+    lock = true
+
+    [data]
+    description = "An ACME service."
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scaffolder.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Config:
+    framework: str | None = None
+    python: str | None = None
+    with_: tuple[str, ...] = ()
+    without: tuple[str, ...] = ()
+    template: str | None = None
+    git: bool | None = None
+    lock: bool | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+# Each key of the config file: its type, and how to say it in an error.
+_CONFIG_KEYS: dict[str, tuple[type, str]] = {
+    "framework": (str, "a string"),
+    "python": (str, "a string such as \"3.12\""),
+    "with": (list, "a list of extension names"),
+    "without": (list, "a list of extension names"),
+    "template": (str, "a path or git URL"),
+    "git": (bool, "true or false"),
+    "lock": (bool, "true or false"),
+    "data": (dict, "a table of answers"),
+}
+
+
+def parse_data(items: Iterable[str]) -> dict[str, str]:
+    """Parse repeated `--data KEY=VALUE` options; the value may itself contain '='."""
+    data: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep:
+            raise UsageError(f"--data {item!r} has no '=': write it as KEY=VALUE")
+        if not key.isidentifier():
+            raise UsageError(f"--data {item!r} needs a question name before '=' (e.g. description=Shop)")
+        data[key] = value
+    return data
+
+
+def split_csv(values: Iterable[str]) -> list[str]:
+    """`--with a,b --with c` -> ["a", "b", "c"], dropping blanks and repeats."""
+    result: list[str] = []
+    for value in values:
+        for part in value.split(","):
+            if (name := part.strip()) and name not in result:
+                result.append(name)
+    return result
+
+
+def check_data_keys(data: Mapping[str, Any], questions: Iterable[str]) -> None:
+    """Refuse answers to questions the template does not ask."""
+    known = sorted(questions)
+    for key in data:
+        if key not in known:
+            raise UsageError(f"--data {key}: the template has no such question; it asks: {', '.join(known)}")
+
+
+def config_path(explicit: Path | None) -> Path | None:
+    """The config file to read: --config, then $SCAFFOLDER_CONFIG, then the default if present."""
+    if explicit is not None:
+        return explicit
+    if env := os.environ.get("SCAFFOLDER_CONFIG"):
+        return Path(env)
+    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    default = base / "scaffolder" / "config.toml"
+    return default if default.is_file() else None
+
+
+def load_config(path: Path | None) -> Config:
+    if path is None:
+        return Config()
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"config file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"config file {path} cannot be read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"config file {path} is not valid TOML: {exc}") from None
+    for key, value in raw.items():
+        if key not in _CONFIG_KEYS:
+            valid = ", ".join(_CONFIG_KEYS)
+            raise UsageError(f"config file {path}: unknown key {key!r}; valid keys: {valid}")
+        expected, described = _CONFIG_KEYS[key]
+        if not isinstance(value, expected) or (
+            expected is list and not all(isinstance(v, str) for v in value)
+        ):
+            raise UsageError(f"config file {path}: {key!r} must be {described}")
+    return Config(
+        framework=raw.get("framework"),
+        python=raw.get("python"),
+        with_=tuple(split_csv(raw.get("with", []))),
+        without=tuple(split_csv(raw.get("without", []))),
+        template=raw.get("template"),
+        git=raw.get("git"),
+        lock=raw.get("lock"),
+        data={str(k): v for k, v in raw.get("data", {}).items()},
+    )

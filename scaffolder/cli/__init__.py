@@ -1,0 +1,91 @@
+"""The `scaffold` command line: a thin Typer layer over :mod:`scaffolder.project`.
+
+Each command lives in its own module and is registered here. This module only composes them and
+owns the one exit path: every error becomes one line on stderr and an exit code (0 success,
+1 failure, 2 usage error, 130 interrupted); a traceback appears only with --debug. Imports stay
+light: `scaffold --help` never imports Copier or questionary.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import click
+import typer
+
+from scaffolder import __version__
+from scaffolder.cli import listing, new
+from scaffolder.errors import ExitCode, ScaffoldError
+
+app = typer.Typer(
+    name="scaffold",
+    help="Render Python web-service starters that install, test, lint, type-check and serve.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.command("new")(new.new)
+app.command("list")(listing.list_command)
+
+_state = {"debug": False}
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"scaffold {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the full traceback when something fails.")
+    ] = False,
+) -> None:
+    """Render Python web-service starters that install, test, lint, type-check and serve."""
+    _state["debug"] = debug
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    sys.exit(run(argv))
+
+
+def run(argv: list[str] | None = None) -> int:
+    command = typer.main.get_command(app)
+    debug = "--debug" in (sys.argv[1:] if argv is None else argv)
+    try:
+        result = command.main(args=argv, prog_name="scaffold", standalone_mode=False)
+    except click.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx else "scaffold"
+        _error(f"{exc.format_message()} (see '{where} --help')")
+        return ExitCode.USAGE
+    except click.ClickException as exc:
+        _error(exc.format_message())
+        return exc.exit_code
+    except (click.Abort, KeyboardInterrupt):
+        _error("interrupted; nothing was written")
+        return ExitCode.INTERRUPTED
+    except ScaffoldError as exc:
+        if debug:
+            raise
+        _error(str(exc))
+        return exc.exit_code
+    except Exception as exc:
+        if debug:
+            raise
+        _error(f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)")
+        return ExitCode.FAILURE
+    return result if isinstance(result, int) else ExitCode.OK
+
+
+def _error(message: str) -> None:
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)

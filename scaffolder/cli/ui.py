@@ -1,0 +1,98 @@
+"""Terminal output and interactive prompts. Prompts import questionary only when they run."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from scaffolder.registry import Registry
+
+
+def console() -> Console:
+    """A console on stderr: stdout stays for machine-readable output."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def interactive() -> bool:
+    """Whether questions can be asked: stdin and stdout are terminals."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _ask(question: Any) -> Any:
+    # unsafe_ask: Ctrl-C raises KeyboardInterrupt (the CLI reports it) instead of returning None.
+    return question.unsafe_ask()
+
+
+def ask_name(default: str | None = None) -> str:
+    import questionary
+
+    answer: str = _ask(
+        questionary.text(
+            "Project name (e.g. my-shop):",
+            default=default or "",
+            validate=lambda text: bool(text.strip()) or "a name is needed",
+        )
+    )
+    return answer
+
+
+def ask_framework(registry: Registry, default: str) -> str:
+    import questionary
+
+    choices = [
+        questionary.Choice(title=f"{fw.label:<10} {fw.description}", value=name)
+        for name, fw in registry.frameworks.items()
+    ]
+    answer: str = _ask(questionary.select("Framework:", choices=choices, default=default))
+    return answer
+
+
+def ask_python(registry: Registry, framework: str, default: str) -> str:
+    import questionary
+
+    unsupported = registry.framework(framework).python_unsupported
+    choices = [
+        questionary.Choice(title=version, value=version, disabled=unsupported.get(version))
+        for version in registry.python_versions
+    ]
+    answer: str = _ask(
+        questionary.select("Python version (the oldest supported):", choices=choices, default=default)
+    )
+    return answer
+
+
+def ask_extensions(
+    registry: Registry, framework: str, python: str, selected: list[str]
+) -> list[str]:
+    import questionary
+
+    choices = [
+        questionary.Choice(
+            title=f"{ext.label:<15} {ext.description}",
+            value=name,
+            checked=name in selected,
+            disabled=ext.unsupported_frameworks.get(framework),
+        )
+        for name, ext in registry.extensions.items()
+    ]
+
+    def validate(answer: list[str]) -> bool | str:
+        problems = registry.problems(framework, python, answer)
+        return problems[0] if problems else True
+
+    answer: list[str] = _ask(
+        questionary.checkbox("Extensions (space toggles):", choices=choices, validate=validate)
+    )
+    return answer
+
+
+def confirm(message: str) -> bool:
+    import questionary
+
+    answer: bool = _ask(questionary.confirm(message, default=True))
+    return answer

@@ -1,0 +1,215 @@
+"""The library API: plan a starter from a request, then create it. The CLI is a thin layer on
+this, and a web front end can call it the same way:
+
+    template = resolve_template()
+    registry = Registry.load(template.local_root)
+    spec = plan(registry, name="My Shop", framework="fastapi", add=["docker"])
+    created = create(spec, Path("my-shop"), template=template)
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scaffolder import toolchain
+from scaffolder.errors import UsageError
+from scaffolder.names import ProjectNames, check_package_name, derive_names, requirement_name
+from scaffolder.registry import Registry
+from scaffolder.render import render
+from scaffolder.template import TemplateSource
+
+# Answers the plan sets itself; `data` may not contradict them.
+PLANNED_KEYS = ("project_name", "package_name", "framework", "python_version", "extensions")
+
+
+@dataclass(frozen=True)
+class ProjectSpec:
+    """A checked set of answers for one starter."""
+
+    names: ProjectNames
+    framework: str
+    python_version: str
+    extensions: tuple[str, ...]
+    data: Mapping[str, Any] = field(default_factory=dict)  # the template's other questions
+
+    def answers(self) -> dict[str, Any]:
+        """The answers as Copier takes them."""
+        return {
+            **self.data,
+            "project_name": self.names.project,
+            "package_name": self.names.package,
+            "framework": self.framework,
+            "python_version": self.python_version,
+            "extensions": list(self.extensions),
+        }
+
+
+@dataclass
+class CreatedProject:
+    path: Path
+    spec: ProjectSpec
+    locked: bool = False
+    git: str = "skipped"  # "initialised", "skipped", or why it was not
+    warnings: list[str] = field(default_factory=list)
+
+
+def reserved_names(registry: Registry) -> set[str]:
+    """Distribution names a project may not take: what the starters themselves install."""
+    return {
+        requirement_name(dependency)
+        for framework in registry.frameworks.values()
+        for dependency in framework.dependencies
+    } | {"pytest", "mypy", "ruff", "pydantic", "uvicorn", "gunicorn", "scaffolder", "copier"}
+
+
+def plan(
+    registry: Registry,
+    *,
+    name: str,
+    framework: str | None = None,
+    python: str | None = None,
+    extensions: Iterable[str] | None = None,
+    add: Iterable[str] = (),
+    remove: Iterable[str] = (),
+    package_name: str | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> ProjectSpec:
+    """Check a request against the registry and fill in the defaults.
+
+    `extensions` is the full set (default: the framework's defaults); `add` and `remove` then
+    adjust it. Every refusal is a UsageError with one line that says why.
+    """
+    framework = framework or registry.default_framework
+    registry.framework(framework)  # unknown framework: refuse before anything else
+    python = python or registry.default_python_for(framework)
+    chosen = list(registry.default_extensions(framework) if extensions is None else extensions)
+    chosen += [ext for ext in add if ext not in chosen]
+    for ext in remove:
+        if ext not in registry.extensions:
+            registry.check(framework, python, [ext])  # raises: unknown extension
+        if ext in chosen:
+            chosen.remove(ext)
+    registry.check(framework, python, chosen)
+    reserved = reserved_names(registry)
+    names = derive_names(name, reserved=reserved)
+    if package_name:
+        check_package_name(package_name, reserved=reserved)
+        names = ProjectNames(project=names.project, package=package_name)
+    extra = dict(data or {})
+    for key in PLANNED_KEYS:
+        if key in extra:
+            msg = f"--data {key}=... is set by scaffold itself; use its own option instead"
+            raise UsageError(msg)
+    ordered = tuple(ext for ext in registry.extensions if ext in chosen)
+    return ProjectSpec(names, framework, python, ordered, extra)
+
+
+def create(
+    spec: ProjectSpec,
+    destination: Path,
+    *,
+    template: TemplateSource,
+    force: bool = False,
+    trust: bool = False,
+    git: bool = True,
+    lock: bool = True,
+    interactive: bool = False,
+) -> CreatedProject:
+    """Render the starter at `destination`, lock its dependencies and commit it to git."""
+    destination = destination.absolute()
+    created = CreatedProject(path=destination, spec=spec)
+    in_repository = _inside_git_work_tree(destination)
+
+    def finish(staging: Path) -> None:
+        if lock:
+            created.locked = _lock(staging, spec.python_version, created.warnings)
+        if not git:
+            created.git = "skipped (--no-git)"
+        elif toolchain.git_bin() is None:
+            created.git = "skipped: git is not installed"
+        elif in_repository:
+            created.git = "skipped: already inside a git repository"
+        else:
+            created.git = _git_commit(staging, spec, created.warnings)
+
+    render(
+        template,
+        spec.answers(),
+        destination,
+        force=force,
+        trust=trust,
+        interactive=interactive,
+        finish=finish,
+    )
+    return created
+
+
+def _lock(project: Path, python_version: str, warnings: list[str]) -> bool:
+    """Write uv.lock; a failure is a warning, since the project works without it."""
+    python = toolchain.find_python(python_version)
+    if python is None:
+        warnings.append(
+            f"uv.lock not written: no Python {python_version} found; run `uv lock` once it is installed"
+        )
+        return False
+    result = _run([toolchain.uv_bin(), "lock", "--quiet", "--python", python], project, timeout=300)
+    if result is None or result.returncode != 0:
+        reason = _tail(result.stderr) if result else "uv did not finish"
+        warnings.append(f"uv.lock not written ({reason}); run `uv lock` in the project")
+        return False
+    return True
+
+
+def _git_commit(project: Path, spec: ProjectSpec, warnings: list[str]) -> str:
+    message = f"Initial commit: {spec.framework} starter from scaffolder"
+    steps = [["init", "--quiet"], ["add", "--all"], ["commit", "--quiet", "--no-verify", "-m", message]]
+    for step in steps:
+        identity = [] if _has_git_identity(project) or step[0] != "commit" else _FALLBACK_IDENTITY
+        result = _run(["git", *identity, *step], project, timeout=60)
+        if result is None or result.returncode != 0:
+            reason = _tail(result.stderr) if result else "git did not finish"
+            warnings.append(f"git {step[0]} failed ({reason}); the files are in place")
+            return f"failed at git {step[0]}"
+    return "initialised"
+
+
+_FALLBACK_IDENTITY = ["-c", "user.name=scaffolder", "-c", "user.email=scaffolder@localhost"]
+
+
+def _has_git_identity(project: Path) -> bool:
+    result = _run(["git", "config", "user.email"], project, timeout=10)
+    return bool(result and result.returncode == 0 and result.stdout.strip())
+
+
+def _inside_git_work_tree(destination: Path) -> bool:
+    if toolchain.git_bin() is None:
+        return False
+    probe = destination if destination.is_dir() else destination.parent
+    while not probe.exists():
+        probe = probe.parent
+    result = _run(["git", "rev-parse", "--is-inside-work-tree"], probe, timeout=10)
+    return bool(result and result.returncode == 0 and result.stdout.strip() == "true")
+
+
+def _run(args: list[str], cwd: Path, *, timeout: float) -> subprocess.CompletedProcess[str] | None:
+    try:
+        return subprocess.run(
+            args,
+            cwd=cwd,
+            env=toolchain.tool_env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
+def _tail(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "no output"

@@ -1,0 +1,202 @@
+"""Where the template comes from, and what Copier records about it so `copier update` works.
+
+Copier can only update a project whose template is a git repository with history: it records
+the source (`_src_path`) and version (`_commit`) in `.copier-answers.yml`. So:
+
+- From a source checkout (the repository root holds copier.yml and is a git work tree), the
+  checkout itself is the template: its commits and tags are the template's versions.
+- From an installed wheel, the bundled copy (scaffolder/_template) is not a git repository. It is
+  mirrored into a git repository in the user's data folder (`$SCAFFOLDER_HOME`, default
+  `$XDG_DATA_HOME/scaffolder/template`), one commit and tag per scaffolder version, so
+  `copier update` in a project finds the newer template after `pip install -U scaffolder`.
+- `--template PATH_OR_URL` uses any other Copier template (a team's fork, a git URL) as is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scaffolder import __version__
+from scaffolder.errors import TemplateError
+from scaffolder.toolchain import git_bin
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+CONFIG_NAMES = ("copier.yml", "copier.yaml")
+_REMOTE_PREFIXES = ("gh:", "gl:", "git@", "git+", "https://", "http://", "ssh://", "file://")
+# A commit identity for the mirror, which belongs to scaffolder, not to the user.
+_MIRROR_GIT = ["-c", "user.name=scaffolder", "-c", "user.email=scaffolder@localhost"]
+
+
+@dataclass(frozen=True)
+class TemplateSource:
+    """A template as Copier should be given it, plus a local folder to read its files from."""
+
+    src: str  # what Copier records as _src_path: an absolute path or a URL
+    local_root: Path  # a folder holding copier.yml and templates/ (a clone, for a URL)
+    vcs_ref: str | None  # None: Copier's default (the latest tag)
+
+    def questions(self) -> dict[str, Any]:
+        """The template's questions (copier.yml without its `_settings`)."""
+        import yaml
+
+        config = _config_file(self.local_root)
+        try:
+            data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise TemplateError(f"{config} is not valid YAML: {' '.join(str(exc).split())}") from None
+        if not isinstance(data, dict):
+            raise TemplateError(f"{config} is not a Copier configuration (not a mapping)")
+        return {key: value for key, value in data.items() if not key.startswith("_")}
+
+
+def resolve_template(spec: str | None = None) -> TemplateSource:
+    """The template to render: the bundled one by default, else a path or git URL."""
+    if spec is None:
+        return _bundled()
+    if spec.startswith(_REMOTE_PREFIXES):
+        return TemplateSource(src=spec, local_root=_clone(spec), vcs_ref=None)
+    root = Path(spec).expanduser().resolve()
+    if not root.is_dir():
+        raise TemplateError(f"template {spec!r} does not exist or is not a folder")
+    _config_file(root)
+    return TemplateSource(src=str(root), local_root=root, vcs_ref=None)
+
+
+def bundled_root() -> Path:
+    """The bundled template: the repository root in a checkout, the wheel's copy otherwise."""
+    checkout = PACKAGE_DIR.parent
+    if (checkout / "copier.yml").is_file() and (checkout / "templates").is_dir():
+        return checkout
+    return PACKAGE_DIR / "_template"
+
+
+def _bundled() -> TemplateSource:
+    root = bundled_root()
+    _config_file(root)
+    if git_bin() is None:
+        # Renders fine; the project just cannot `copier update` (no version recorded).
+        return TemplateSource(src=str(root), local_root=root, vcs_ref=None)
+    if _is_git_top(root):
+        # HEAD, with uncommitted template edits, rather than the latest tag.
+        return TemplateSource(src=str(root), local_root=root, vcs_ref="HEAD")
+    mirror = _mirror(root)
+    return TemplateSource(src=str(mirror), local_root=mirror, vcs_ref="HEAD")
+
+
+def data_home() -> Path:
+    if home := os.environ.get("SCAFFOLDER_HOME"):
+        return Path(home).expanduser()
+    xdg = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(xdg) / "scaffolder"
+
+
+def _mirror(bundle: Path) -> Path:
+    """Keep a git repository in step with the bundled template; one tag per version."""
+    mirror = data_home() / "template"
+    digest = _tree_digest(bundle)
+    stamp = mirror / ".git" / "scaffolder-bundle"
+    if _read(stamp) == digest:
+        return mirror
+    mirror.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(mirror.parent / "template.lock"):
+        if _read(stamp) == digest:  # another process did it while we waited
+            return mirror
+        if not (mirror / ".git").is_dir():
+            mirror.mkdir(exist_ok=True)
+            _git(mirror, "init", "--quiet")
+        for child in mirror.iterdir():
+            if child.name != ".git":
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+        for child in bundle.iterdir():
+            copy = shutil.copytree if child.is_dir() else shutil.copy2
+            copy(child, mirror / child.name)
+        _git(mirror, "add", "--all")
+        if _git(mirror, "status", "--porcelain").strip():
+            _git(mirror, *_MIRROR_GIT, "commit", "--quiet", "-m", f"scaffolder {__version__}")
+        _git(mirror, "tag", "--force", f"v{__version__}")
+        stamp.write_text(digest, encoding="utf-8")
+    return mirror
+
+
+def _clone(url: str) -> Path:
+    """A shallow clone of a remote template, to read its registry and questions."""
+    if git_bin() is None:
+        raise TemplateError(f"git is needed to use the template {url}, and it is not installed")
+    target = Path(tempfile.mkdtemp(prefix="scaffolder-template-"))
+    result = subprocess.run(
+        ["git", "clone", "--quiet", "--depth", "1", url.removeprefix("git+"), str(target)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        shutil.rmtree(target, ignore_errors=True)
+        reason = " ".join(result.stderr.split()) or f"git exited with {result.returncode}"
+        raise TemplateError(f"cannot fetch template {url}: {reason}")
+    _config_file(target)
+    return target
+
+
+def _config_file(root: Path) -> Path:
+    for name in CONFIG_NAMES:
+        if (root / name).is_file():
+            return root / name
+    raise TemplateError(f"{root} is not a Copier template: it has no copier.yml")
+
+
+def _is_git_top(path: Path) -> bool:
+    try:
+        top = _git(path, "rev-parse", "--show-toplevel").strip()
+    except TemplateError:
+        return False
+    return Path(top).resolve() == path.resolve() and bool(_git(path, "rev-list", "-n1", "--all"))
+
+
+def _git(cwd: Path, *args: str) -> str:
+    result = subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise TemplateError(f"git {args[0]} failed in {cwd}: {' '.join(result.stderr.split())}")
+    return result.stdout
+
+
+def _tree_digest(root: Path) -> str:
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock between scaffolder processes (a no-op where fcntl is missing)."""
+    with path.open("a") as handle:
+        try:
+            import fcntl
+        except ImportError:  # Windows
+            yield
+            return
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,0 +1,79 @@
+"""The tools a starter is run with: uv, Python interpreters, and the environment for both.
+
+Two rules hold for every child process: no Python is ever downloaded (UV_PYTHON_DOWNLOADS=never
+unless the user chose otherwise), and pyenv's shims work. Shims only run a command for the
+interpreters pyenv has *selected*, and a starter's `.python-version` selects just one, which
+hides uv itself (installed under another interpreter) and every other Python. Selecting all
+installed versions through PYENV_VERSION, as pyenv documents, lets both be found.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+
+def tool_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for uv and a starter's tools."""
+    env = dict(os.environ if base is None else base)
+    env.setdefault("UV_PYTHON_DOWNLOADS", "never")
+    # An activated virtual environment (scaffolder's own) is not the starter's.
+    env.pop("VIRTUAL_ENV", None)
+    if "PYENV_VERSION" not in env and (versions := pyenv_versions(env)):
+        env["PYENV_VERSION"] = ":".join(versions)
+    return env
+
+
+def pyenv_versions(env: Mapping[str, str]) -> list[str]:
+    """Installed pyenv versions, the global one first; empty when pyenv is not in use."""
+    root = Path(env.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    versions_dir = root / "versions"
+    if not versions_dir.is_dir():
+        return []
+    installed = sorted(p.name for p in versions_dir.iterdir() if p.is_dir())
+    try:
+        global_version = (root / "version").read_text(encoding="utf-8").split()
+    except OSError:
+        global_version = []
+    first = [v for v in global_version if v in installed]
+    return first + [v for v in installed if v not in first]
+
+
+@functools.cache
+def uv_bin() -> str:
+    """The uv executable: the one installed with scaffolder, else the first on PATH."""
+    try:
+        from uv import find_uv_bin
+
+        return find_uv_bin()
+    except (ImportError, FileNotFoundError):
+        found = shutil.which("uv")
+        if found is None:
+            raise FileNotFoundError("uv is not installed: pip install uv") from None
+        return found
+
+
+@functools.cache
+def find_python(version: str) -> str | None:
+    """The absolute path of an installed Python `version` (e.g. "3.12"), or None."""
+    try:
+        result = subprocess.run(
+            [uv_bin(), "python", "find", "--no-project", version],
+            env=tool_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    path = result.stdout.strip()
+    return path if result.returncode == 0 and path else None
+
+
+def git_bin() -> str | None:
+    return shutil.which("git")
