@@ -11,26 +11,23 @@ from __future__ import annotations
 import sys
 from typing import Annotated
 
-import click
 import typer
 
 from scaffolder import __version__
-from scaffolder.cli import listing, new
+from scaffolder.cli import check, listing, new
 from scaffolder.errors import ExitCode, ScaffoldError
 
 app = typer.Typer(
     name="scaffold",
     help="Render Python web-service starters that install, test, lint, type-check and serve.",
-    no_args_is_help=True,
+    invoke_without_command=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.command("new")(new.new)
 app.command("list")(listing.list_command)
-
-_state = {"debug": False}
-
+app.command("check")(check.check)
 
 def _show_version(value: bool) -> None:
     if value:
@@ -40,6 +37,7 @@ def _show_version(value: bool) -> None:
 
 @app.callback()
 def root(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option(
@@ -51,7 +49,8 @@ def root(
     ] = False,
 ) -> None:
     """Render Python web-service starters that install, test, lint, type-check and serve."""
-    _state["debug"] = debug
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -64,16 +63,13 @@ def run(argv: list[str] | None = None) -> int:
     debug = "--debug" in (sys.argv[1:] if argv is None else argv)
     try:
         result = command.main(args=argv, prog_name="scaffold", standalone_mode=False)
-    except click.UsageError as exc:
-        where = exc.ctx.command_path if exc.ctx else "scaffold"
-        _error(f"{exc.format_message()} (see '{where} --help')")
-        return ExitCode.USAGE
-    except click.ClickException as exc:
-        _error(exc.format_message())
+    except typer.TyperException as exc:  # Typer's own usage errors (bad option, bad value)
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if ctx and exc.exit_code == ExitCode.USAGE else ""
+        _error(exc.format_message() + hint)
         return exc.exit_code
-    except (click.Abort, KeyboardInterrupt):
-        _error("interrupted; nothing was written")
-        return ExitCode.INTERRUPTED
+    except (typer.Abort, KeyboardInterrupt):
+        result = ExitCode.INTERRUPTED
     except ScaffoldError as exc:
         if debug:
             raise
@@ -84,6 +80,8 @@ def run(argv: list[str] | None = None) -> int:
             raise
         _error(f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)")
         return ExitCode.FAILURE
+    if result == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into this exit code
+        _error("interrupted; nothing was written")
     return result if isinstance(result, int) else ExitCode.OK
 
 

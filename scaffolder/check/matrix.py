@@ -1,0 +1,163 @@
+"""Which starters `scaffold check` renders: the cases, derived from the registry, never listed.
+
+The options are the framework, the Python version and one on/off switch per extension. The
+default set is pairwise-complete: every framework with its defaults, then, greedily, the valid
+case that covers the most not-yet-covered pairs of option values, until every pair that some
+valid case contains is covered. Invalid combinations (the registry's rules) are never emitted.
+`all_cases` is the full cartesian product of valid cases.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from scaffolder.errors import UsageError
+from scaffolder.registry import Registry
+
+# One option value: ("framework", "flask"), ("python", "3.12") or ("docker", True).
+Value = tuple[str, object]
+Pair = frozenset[Value]
+
+
+@dataclass(frozen=True, order=True)
+class Case:
+    framework: str
+    python: str
+    extensions: tuple[str, ...]
+
+    @property
+    def id(self) -> str:
+        return f"{self.framework}-py{self.python}-{'+'.join(self.extensions) or 'bare'}"
+
+    def values(self, extension_names: Iterable[str]) -> list[Value]:
+        return [
+            ("framework", self.framework),
+            ("python", self.python),
+            *((name, name in self.extensions) for name in extension_names),
+        ]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "framework": self.framework,
+            "python": self.python,
+            "extensions": list(self.extensions),
+        }
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The options a check may vary; by default everything the registry offers."""
+
+    frameworks: tuple[str, ...]
+    pythons: tuple[str, ...]
+    required_extensions: tuple[str, ...] = ()
+
+    @classmethod
+    def of(
+        cls,
+        registry: Registry,
+        frameworks: Sequence[str] = (),
+        pythons: Sequence[str] = (),
+        required_extensions: Sequence[str] = (),
+    ) -> Scope:
+        for name in frameworks:
+            registry.framework(name)
+        for version in pythons:
+            if version not in registry.python_versions:
+                offered = ", ".join(registry.python_versions)
+                raise UsageError(f"unknown Python version {version!r}; choose from: {offered}")
+        for ext in required_extensions:
+            if ext not in registry.extensions:
+                registry.check(registry.default_framework, registry.default_python, [ext])
+        return cls(
+            frameworks=tuple(frameworks) or tuple(registry.frameworks),
+            pythons=tuple(pythons) or registry.python_versions,
+            required_extensions=tuple(required_extensions),
+        )
+
+
+def all_cases(registry: Registry, scope: Scope) -> list[Case]:
+    """Every valid combination within the scope, in registry order."""
+    names = list(registry.extensions)
+    cases = []
+    for framework, python in itertools.product(scope.frameworks, scope.pythons):
+        for switches in itertools.product((True, False), repeat=len(names)):
+            extensions = tuple(name for name, on in zip(names, switches, strict=True) if on)
+            if set(scope.required_extensions) <= set(extensions) and not registry.problems(
+                framework, python, extensions
+            ):
+                cases.append(Case(framework, python, extensions))
+    return cases
+
+
+def pairwise_cases(registry: Registry, scope: Scope) -> list[Case]:
+    """A small set of valid cases that covers every allowed pair of option values."""
+    candidates = all_cases(registry, scope)
+    if not candidates:
+        raise UsageError("no valid combination matches the --framework/--python/--with given")
+    names = list(registry.extensions)
+    pairs_of = {case: _pairs(case.values(names)) for case in candidates}
+    seeds = [_default_case(registry, fw, scope) for fw in scope.frameworks]
+    seeds = [case for case in dict.fromkeys(seeds) if case in pairs_of]
+    return _greedy_cover(candidates, pairs_of, seeds)
+
+
+def _greedy_cover(
+    candidates: Sequence[Case], pairs_of: dict[Case, set[Pair]], seeds: Sequence[Case]
+) -> list[Case]:
+    chosen = list(seeds)
+    uncovered = set().union(*pairs_of.values()).difference(*(pairs_of[c] for c in chosen))
+    while uncovered:
+        # Most new pairs wins; ties go to the earliest candidate, so the result is stable.
+        best = max(candidates, key=lambda case: len(pairs_of[case] & uncovered))
+        chosen.append(best)
+        uncovered -= pairs_of[best]
+    # An early pick can become redundant later: drop those whose pairs the others all cover.
+    for case in reversed(chosen[len(seeds) :]):
+        others = set().union(*(pairs_of[c] for c in chosen if c != case))
+        if pairs_of[case] <= others:
+            chosen.remove(case)
+    return chosen
+
+
+def allowed_pairs(registry: Registry, scope: Scope) -> set[Pair]:
+    """Every pair of option values that at least one valid case contains."""
+    names = list(registry.extensions)
+    return set().union(*(_pairs(case.values(names)) for case in all_cases(registry, scope)))
+
+
+def covered_pairs(registry: Registry, cases: Iterable[Case]) -> set[Pair]:
+    names = list(registry.extensions)
+    return set().union(*(_pairs(case.values(names)) for case in cases))
+
+
+def shard(cases: Sequence[Case], spec: str) -> list[Case]:
+    """Cases of shard "I/N" (1-based): every N-th case from the I-th, so shards are disjoint."""
+    index, total = parse_shard(spec)
+    return list(cases[index - 1 :: total])
+
+
+def parse_shard(spec: str) -> tuple[int, int]:
+    try:
+        index_text, total_text = spec.split("/")
+        index, total = int(index_text), int(total_text)
+    except ValueError:
+        raise UsageError(f"--shard {spec!r} must look like I/N, e.g. 2/4") from None
+    if not 1 <= index <= total:
+        raise UsageError(f"--shard {spec!r}: I must be between 1 and N")
+    return index, total
+
+
+def _default_case(registry: Registry, framework: str, scope: Scope) -> Case:
+    python = registry.default_python_for(framework)
+    if python not in scope.pythons:
+        python = scope.pythons[-1]
+    defaults = set(registry.default_extensions(framework)) | set(scope.required_extensions)
+    return Case(framework, python, tuple(name for name in registry.extensions if name in defaults))
+
+
+def _pairs(values: Sequence[Value]) -> set[Pair]:
+    return {frozenset(pair) for pair in itertools.combinations(values, 2)}
