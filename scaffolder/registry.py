@@ -175,7 +175,7 @@ class Registry:
             found.extend(
                 f"{name} conflicts with {other}: {reason}"
                 for other, reason in ext.conflicts.items()
-                if other in chosen and chosen.index(other) > chosen.index(name)
+                if other in chosen
             )
         return found
 

@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -89,14 +90,23 @@ class CaseRunner:
         self.env.pop("PYTHONDONTWRITEBYTECODE", None)
 
     def run(self, case: Case) -> CaseResult:
+        """Render the case's starter in the work folder, then verify it."""
         project = self.workdir / case.id / PROJECT_NAME
+        self.on_step(case, "render")
+        render = self._render("render", case, project)
+        if not render.passed:
+            return CaseResult(case, project, [render])
+        result = self.verify(case, project)
+        result.steps.insert(0, render)
+        return result
+
+    def verify(self, case: Case, project: Path) -> CaseResult:
+        """Install an already rendered starter and run every check that applies to it."""
         result = CaseResult(case, project)
-        prerequisites = [("render", self._render), ("install", self._install)]
-        for name, step in prerequisites:
-            self.on_step(case, name)
-            result.steps.append(step(name, case, project))
-            if not result.steps[-1].passed:
-                return result
+        self.on_step(case, "install")
+        result.steps.append(self._install("install", case, project))
+        if not result.passed:
+            return result
         for name, step in self._checks(project):
             self.on_step(case, name)
             result.steps.append(step(name, case, project))
@@ -162,13 +172,12 @@ class CaseRunner:
         """Start the production server on a free loopback port, GET /health, stop it by PID."""
         started = time.perf_counter()
         port = free_port()
-        package = PROJECT_NAME.replace("-", "_")
+        package = _package_of(project)
         command = self.registry.framework(case.framework).server.command(host="127.0.0.1", port=port, package=package)
         executable = project / ".venv" / "bin" / command[0]
         if executable.exists():
             command[0] = str(executable)
-        log_path = project.parent / "serve.log"
-        with log_path.open("wb") as log:
+        with tempfile.TemporaryFile() as log:
             try:
                 process = subprocess.Popen(
                     command, cwd=project, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -179,7 +188,8 @@ class CaseRunner:
                 verdict = wait_for_health(process, f"http://127.0.0.1:{port}/health", SERVE_TIMEOUT)
             finally:
                 stop(process)
-        output = log_path.read_text(encoding="utf-8", errors="replace") + f"\n{verdict}"
+            log.seek(0)
+            output = log.read().decode(errors="replace") + f"\n{verdict}"
         passed = verdict.startswith("healthy")
         return StepResult(name, passed, time.perf_counter() - started, " ".join(command), output)
 
@@ -255,6 +265,12 @@ def _schema_files(project: Path) -> dict[str, list[str]]:
         ],
     }
     return {schema: files for schema, files in found.items() if files}
+
+
+def _package_of(project: Path) -> str:
+    """The starter's import package: the one folder under src/."""
+    packages = [p.name for p in (project / "src").iterdir() if (p / "__init__.py").is_file()]
+    return packages[0] if len(packages) == 1 else project.name.replace("-", "_")
 
 
 def _own_tool(name: str) -> str:

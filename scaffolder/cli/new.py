@@ -68,6 +68,7 @@ def new(
     """Create a new project from the template."""
     from scaffolder.project import create, plan
     from scaffolder.registry import Registry
+    from scaffolder.render import check_destination
     from scaffolder.template import resolve_template
 
     settings = answers.load_config(answers.config_path(config))
@@ -118,6 +119,7 @@ def new(
         data=extra,
     )
     destination = path if path is not None else Path(spec.names.project)
+    check_destination(destination.absolute(), force=force)  # before anything is shown or asked
     out = ui.console()
     _show_summary(out, spec, destination, name)
     if asking and not ui.confirm("Create this project?"):

@@ -20,7 +20,10 @@ def console() -> Console:
 
 def interactive() -> bool:
     """Whether questions can be asked: stdin and stdout are terminals."""
-    return sys.stdin.isatty() and sys.stdout.isatty()
+    try:
+        return sys.stdin.isatty() and sys.stdout.isatty()
+    except (AttributeError, ValueError):  # replaced or closed streams
+        return False
 
 
 def _ask(question: Any) -> Any:

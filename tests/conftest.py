@@ -1,0 +1,67 @@
+"""Shared fixtures: the repository's own template and registry, and a CLI runner."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from scaffolder import cli
+from scaffolder.registry import Registry
+from scaffolder.template import TemplateSource, resolve_template
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def template() -> TemplateSource:
+    return resolve_template()
+
+
+@pytest.fixture(scope="session")
+def registry() -> Registry:
+    return Registry.load(REPO)
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def scaffold(capsys: pytest.CaptureFixture[str]) -> Iterator[object]:
+    """Run the CLI in-process, through the same entry point as the console script."""
+
+    def run(*args: str) -> Run:
+        code = cli.run(list(args))
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    yield run
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep tests away from the user's config and data folders."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("SCAFFOLDER_HOME", str(home / "scaffolder"))
+    monkeypatch.delenv("SCAFFOLDER_CONFIG", raising=False)
+    # Commits made by tests need an identity, whatever the machine's git config says.
+    for var, value in {
+        "GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "test@example.com",
+        "GIT_COMMITTER_NAME": "test", "GIT_COMMITTER_EMAIL": "test@example.com",
+    }.items():
+        monkeypatch.setenv(var, os.environ.get(var, value))
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under `root` with its content, to prove a failed run changed nothing."""
+    if not root.exists():
+        return {}
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
