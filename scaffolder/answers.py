@@ -18,6 +18,7 @@ The user config file (`$XDG_CONFIG_HOME/scaffolder/config.toml`, or `--config FI
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +42,7 @@ class Config:
 # Each key of the config file: its type, and how to say it in an error.
 _CONFIG_KEYS: dict[str, tuple[type, str]] = {
     "framework": (str, "a string"),
-    "python": (str, "a string such as \"3.12\""),
+    "python": (str, 'a string such as "3.12"'),
     "with": (list, "a list of extension names"),
     "without": (list, "a list of extension names"),
     "template": (str, "a path or git URL"),
@@ -60,7 +61,9 @@ def parse_data(items: Iterable[str]) -> dict[str, str]:
         if not sep:
             raise UsageError(f"--data {item!r} has no '=': write it as KEY=VALUE")
         if not key.isidentifier():
-            raise UsageError(f"--data {item!r} needs a question name before '=' (e.g. description=Shop)")
+            raise UsageError(
+                f"--data {item!r} needs a question name before '=' (e.g. description=Shop)"
+            )
         data[key] = value
     return data
 
@@ -80,7 +83,9 @@ def check_data_keys(data: Mapping[str, Any], questions: Iterable[str]) -> None:
     known = sorted(questions)
     for key in data:
         if key not in known:
-            raise UsageError(f"--data {key}: the template has no such question; it asks: {', '.join(known)}")
+            raise UsageError(
+                f"--data {key}: the template has no such question; it asks: {', '.join(known)}"
+            )
 
 
 def config_path(explicit: Path | None) -> Path | None:
@@ -97,9 +102,9 @@ def config_path(explicit: Path | None) -> Path | None:
 def load_config(path: Path | None) -> Config:
     if path is None:
         return Config()
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ImportError:  # Python 3.10
+    else:
         import tomli as tomllib
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -114,9 +119,8 @@ def load_config(path: Path | None) -> Config:
             valid = ", ".join(_CONFIG_KEYS)
             raise UsageError(f"config file {path}: unknown key {key!r}; valid keys: {valid}")
         expected, described = _CONFIG_KEYS[key]
-        if not isinstance(value, expected) or (
-            expected is list and not all(isinstance(v, str) for v in value)
-        ):
+        strings_only = not isinstance(value, list) or all(isinstance(v, str) for v in value)
+        if not isinstance(value, expected) or not strings_only:
             raise UsageError(f"config file {path}: {key!r} must be {described}")
     return Config(
         framework=raw.get("framework"),

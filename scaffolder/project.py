@@ -117,7 +117,6 @@ def create(
     trust: bool = False,
     git: bool = True,
     lock: bool = True,
-    interactive: bool = False,
 ) -> CreatedProject:
     """Render the starter at `destination`, lock its dependencies and commit it to git."""
     destination = destination.absolute()
@@ -142,7 +141,6 @@ def create(
         destination,
         force=force,
         trust=trust,
-        interactive=interactive,
         finish=finish,
     )
     return created
@@ -153,7 +151,8 @@ def _lock(project: Path, python_version: str, warnings: list[str]) -> bool:
     python = toolchain.find_python(python_version)
     if python is None:
         warnings.append(
-            f"uv.lock not written: no Python {python_version} found; run `uv lock` once it is installed"
+            f"uv.lock not written: no Python {python_version} found; "
+            "run `uv lock` once it is installed"
         )
         return False
     result = _run([toolchain.uv_bin(), "lock", "--quiet", "--python", python], project, timeout=300)
@@ -166,7 +165,11 @@ def _lock(project: Path, python_version: str, warnings: list[str]) -> bool:
 
 def _git_commit(project: Path, spec: ProjectSpec, warnings: list[str]) -> str:
     message = f"Initial commit: {spec.framework} starter from scaffolder"
-    steps = [["init", "--quiet"], ["add", "--all"], ["commit", "--quiet", "--no-verify", "-m", message]]
+    steps = [
+        ["init", "--quiet"],
+        ["add", "--all"],
+        ["commit", "--quiet", "--no-verify", "-m", message],
+    ]
     for step in steps:
         identity = [] if _has_git_identity(project) or step[0] != "commit" else _FALLBACK_IDENTITY
         result = _run(["git", *identity, *step], project, timeout=60)

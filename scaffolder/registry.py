@@ -247,9 +247,7 @@ def _extension(name: str, entry: Mapping[str, Any]) -> Extension:
         default=bool(entry["default"]),
         requires=tuple(str(r) for r in entry["requires"]),
         conflicts={str(k): str(v) for k, v in entry["conflicts"].items()},
-        unsupported_frameworks={
-            str(k): str(v) for k, v in entry["unsupported_frameworks"].items()
-        },
+        unsupported_frameworks={str(k): str(v) for k, v in entry["unsupported_frameworks"].items()},
     )
 
 

@@ -53,14 +53,13 @@ def render(
     *,
     force: bool = False,
     trust: bool = False,
-    interactive: bool = False,
     finish: Finisher | None = None,
 ) -> None:
     """Render `template` with `answers` at `destination`; all or nothing."""
     destination = destination.absolute()
     check_destination(destination, force=force)
     with _staging(destination) as staging:
-        _run_copier(template, answers, staging, trust=trust, interactive=interactive)
+        _run_copier(template, answers, staging, trust=trust)
         if finish is not None:
             finish(staging)
         _move_into_place(staging, destination)
@@ -72,7 +71,9 @@ def _staging(destination: Path) -> Iterator[Path]:
     created = _missing_parents(destination.parent)
     destination.parent.mkdir(parents=True, exist_ok=True)
     try:
-        staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.scaffold-", dir=destination.parent))
+        staging = Path(
+            tempfile.mkdtemp(prefix=f".{destination.name}.scaffold-", dir=destination.parent)
+        )
         staging.chmod(0o777 & ~_umask())  # mkdtemp's 0700 would become the project's mode
     except OSError as exc:
         _remove_dirs(created)
@@ -91,7 +92,6 @@ def _run_copier(
     staging: Path,
     *,
     trust: bool,
-    interactive: bool,
 ) -> None:
     import copier  # deferred: importing Copier costs ~0.4 s
     from copier import errors as copier_errors
@@ -107,7 +107,7 @@ def _run_copier(
                 staging,
                 data=dict(answers),
                 vcs_ref=template.vcs_ref,
-                defaults=not interactive,
+                defaults=True,  # every question was asked (or defaulted) before rendering
                 overwrite=True,
                 quiet=True,
                 unsafe=trust,
@@ -135,7 +135,7 @@ def _move_into_place(staging: Path, destination: Path) -> None:
     try:
         if not destination.exists() or not any(destination.iterdir()):
             # One rename: the project appears complete or not at all.
-            os.replace(staging, destination)
+            staging.replace(destination)
             return
         _check_no_type_clash(staging, destination)
         for source in sorted(staging.rglob("*")):
@@ -143,7 +143,7 @@ def _move_into_place(staging: Path, destination: Path) -> None:
             if source.is_dir():
                 target.mkdir(exist_ok=True)
             else:
-                os.replace(source, target)
+                source.replace(target)
         shutil.rmtree(staging)
     except OSError as exc:
         raise _os_error(exc, destination) from None

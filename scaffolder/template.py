@@ -52,7 +52,9 @@ class TemplateSource:
         try:
             data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:
-            raise TemplateError(f"{config} is not valid YAML: {' '.join(str(exc).split())}") from None
+            raise TemplateError(
+                f"{config} is not valid YAML: {' '.join(str(exc).split())}"
+            ) from None
         if not isinstance(data, dict):
             raise TemplateError(f"{config} is not a Copier configuration (not a mapping)")
         return {key: value for key, value in data.items() if not key.startswith("_")}
@@ -162,9 +164,7 @@ def _is_git_top(path: Path) -> bool:
 
 
 def _git(cwd: Path, *args: str) -> str:
-    result = subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, check=False
-    )
+    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise TemplateError(f"git {args[0]} failed in {cwd}: {' '.join(result.stderr.split())}")
     return result.stdout

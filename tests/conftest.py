@@ -42,11 +42,13 @@ def scaffold(capsys: pytest.CaptureFixture[str]) -> Iterator[object]:
         captured = capsys.readouterr()
         return Run(code, captured.out, captured.err)
 
-    yield run
+    return run
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Keep tests away from the user's config and data folders."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
@@ -54,8 +56,10 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.delenv("SCAFFOLDER_CONFIG", raising=False)
     # Commits made by tests need an identity, whatever the machine's git config says.
     for var, value in {
-        "GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "test@example.com",
-        "GIT_COMMITTER_NAME": "test", "GIT_COMMITTER_EMAIL": "test@example.com",
+        "GIT_AUTHOR_NAME": "test",
+        "GIT_AUTHOR_EMAIL": "test@example.com",
+        "GIT_COMMITTER_NAME": "test",
+        "GIT_COMMITTER_EMAIL": "test@example.com",
     }.items():
         monkeypatch.setenv(var, os.environ.get(var, value))
 
@@ -64,4 +68,6 @@ def snapshot(root: Path) -> dict[str, bytes]:
     """Every file under `root` with its content, to prove a failed run changed nothing."""
     if not root.exists():
         return {}
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }

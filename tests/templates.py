@@ -11,7 +11,9 @@ from .conftest import REPO
 
 
 def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout
 
 
 def fork_template(target: Path, *, tag: str | None = "v1.0.0") -> Path:

@@ -35,7 +35,11 @@ def test_later_data_wins_and_values_keep_their_equals_signs() -> None:
     assert parse_data(["a=1", "url=x=y", "a=2", "empty="]) == {"a": "2", "url": "x=y", "empty": ""}
 
 
-@given(st.lists(st.lists(st.sampled_from(["docker", "github", "compose", " ", ""]), max_size=4), max_size=4))
+@given(
+    st.lists(
+        st.lists(st.sampled_from(["docker", "github", "compose", " ", ""]), max_size=4), max_size=4
+    )
+)
 def test_split_csv_keeps_order_and_drops_blanks_and_repeats(groups: list[list[str]]) -> None:
     result = split_csv(",".join(group) for group in groups)
     flat = [name.strip() for group in groups for name in group if name.strip()]
@@ -44,15 +48,18 @@ def test_split_csv_keeps_order_and_drops_blanks_and_repeats(groups: list[list[st
 
 def test_unknown_data_keys_are_refused_with_the_questions() -> None:
     check_data_keys({"description": "x"}, ["description", "framework"])
-    with pytest.raises(UsageError, match="--data colour: the template has no such question; it asks: description, framework"):
+    with pytest.raises(
+        UsageError,
+        match="--data colour: the template has no such question; it asks: description, framework",
+    ):
         check_data_keys({"colour": "red"}, ["framework", "description"])
 
 
 def test_config_file_is_read(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text(
-        'framework = "fastapi"\npython = "3.13"\nwith = ["docker,github"]\nwithout = ["pre-commit"]\n'
-        'git = false\n[data]\ndescription = "An ACME service."\n'
+        'framework = "fastapi"\npython = "3.13"\nwith = ["docker,github"]\n'
+        'without = ["pre-commit"]\ngit = false\n[data]\ndescription = "An ACME service."\n'
     )
     assert load_config(path) == Config(
         framework="fastapi",

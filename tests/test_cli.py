@@ -35,7 +35,8 @@ def error_line(result: Any) -> str:
     """The one error line, which ends the output; any summary shown before it is fine."""
     lines = result.err.strip().splitlines()
     errors = [line for line in lines if line.startswith("error:")]
-    assert len(errors) == 1 and lines[-1] == errors[0], result.err
+    assert len(errors) == 1, result.err
+    assert lines[-1] == errors[0], result.err
     assert "Traceback" not in result.err + result.out
     return errors[0]
 
@@ -61,7 +62,9 @@ def test_help_does_not_import_copier_or_questionary() -> None:
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
-def test_list_shows_every_framework_with_server_and_test_client(scaffold: Any, registry: Registry) -> None:
+def test_list_shows_every_framework_with_server_and_test_client(
+    scaffold: Any, registry: Registry
+) -> None:
     result = scaffold("list")
     assert result.code == 0
     for framework in registry.frameworks.values():
@@ -93,13 +96,26 @@ def test_new_with_defaults_renders_the_default_starter(scaffold: Any, tmp_path: 
     }
     assert (project / "src" / "my_shop" / "app.py").is_file()
     assert 'requires-python = ">=3.12"' in (project / "pyproject.toml").read_text()
-    assert "my-shop" in result.err and "from 'My Shop'" in result.err  # the derived names are shown
+    assert "my-shop" in result.err
+    assert "from 'My Shop'" in result.err
 
 
 def test_new_takes_framework_extensions_python_and_data(scaffold: Any, tmp_path: Path) -> None:
     result = scaffold(
-        "new", "svc", "-f", "fastapi", "--python", "3.11", "--without", "compose,pre-commit",
-        "--with", "docker", "-d", "description=Orders API", "--defaults", *FAST,
+        "new",
+        "svc",
+        "-f",
+        "fastapi",
+        "--python",
+        "3.11",
+        "--without",
+        "compose,pre-commit",
+        "--with",
+        "docker",
+        "-d",
+        "description=Orders API",
+        "--defaults",
+        *FAST,
     )
     assert result.code == 0, result.err
     answers = answers_of(tmp_path / "svc")
@@ -121,19 +137,39 @@ def test_path_and_name_can_differ(scaffold: Any, tmp_path: Path) -> None:
 def test_data_may_answer_what_an_option_would(scaffold: Any, tmp_path: Path) -> None:
     assert scaffold("new", "a1", "-d", "framework=bottle", "--defaults", *FAST).code == 0
     assert answers_of(tmp_path / "a1")["framework"] == "bottle"
-    assert scaffold("new", "a2", "-d", "framework=falcon", "-f", "falcon", "--defaults", *FAST).code == 0
+    assert (
+        scaffold("new", "a2", "-d", "framework=falcon", "-f", "falcon", "--defaults", *FAST).code
+        == 0
+    )
 
 
 def test_config_file_supplies_defaults_that_options_override(scaffold: Any, tmp_path: Path) -> None:
     config = tmp_path / "team.toml"
-    config.write_text('framework = "falcon"\nwithout = ["github"]\n[data]\ndescription = "Team service"\n')
+    config.write_text(
+        'framework = "falcon"\nwithout = ["github"]\n[data]\ndescription = "Team service"\n'
+    )
     assert scaffold("new", "one", "--config", str(config), "--defaults", *FAST).code == 0
     answers = answers_of(tmp_path / "one")
     assert (answers["framework"], answers["description"]) == ("falcon", "Team service")
     assert "github" not in answers["extensions"]
-    assert scaffold("new", "two", "--config", str(config), "--with", "github", "-f", "bottle", "--defaults", *FAST).code == 0
+    assert (
+        scaffold(
+            "new",
+            "two",
+            "--config",
+            str(config),
+            "--with",
+            "github",
+            "-f",
+            "bottle",
+            "--defaults",
+            *FAST,
+        ).code
+        == 0
+    )
     answers = answers_of(tmp_path / "two")
-    assert answers["framework"] == "bottle" and "github" in answers["extensions"]
+    assert answers["framework"] == "bottle"
+    assert "github" in answers["extensions"]
 
 
 def test_default_config_file_is_found(scaffold: Any, tmp_path: Path) -> None:
@@ -144,7 +180,9 @@ def test_default_config_file_is_found(scaffold: Any, tmp_path: Path) -> None:
     assert answers_of(tmp_path / "svc")["framework"] == "bottle"
 
 
-def test_without_a_terminal_missing_answers_fail_instead_of_waiting(scaffold: Any, tmp_path: Path) -> None:
+def test_without_a_terminal_missing_answers_fail_instead_of_waiting(
+    scaffold: Any, tmp_path: Path
+) -> None:
     result = scaffold("new", "shop")
     assert result.code == 2
     assert result.err.strip() == (
@@ -163,12 +201,15 @@ def test_lock_and_git_make_a_committed_project(scaffold: Any, tmp_path: Path) ->
     assert "bottle" in (project / "uv.lock").read_text()
     assert git(project, "status", "--porcelain") == ""
     tracked = git(project, "ls-files").split()
-    assert "uv.lock" in tracked and ".copier-answers.yml" in tracked
+    assert "uv.lock" in tracked
+    assert ".copier-answers.yml" in tracked
     assert "Initial commit" in git(project, "log", "--format=%s")
     assert "git: initialised" in result.err
 
 
-def test_inside_an_existing_repository_no_nested_repository_is_made(scaffold: Any, tmp_path: Path) -> None:
+def test_inside_an_existing_repository_no_nested_repository_is_made(
+    scaffold: Any, tmp_path: Path
+) -> None:
     git(tmp_path, "init", "--quiet")
     assert scaffold("new", "svc", "--defaults", "--no-lock").code == 0
     assert not (tmp_path / "svc" / ".git").exists()
@@ -179,7 +220,11 @@ def test_inside_an_existing_repository_no_nested_repository_is_made(scaffold: An
 BAD_INPUT = [
     (["new", "--name", "", "--defaults"], 2, "the project name is empty"),
     (["new", "--name", "   ", "--defaults"], 2, "the project name is empty"),
-    (["new", "1shop", "--defaults"], 2, "starts with a digit, which a Python package cannot: try 'app-1shop'"),
+    (
+        ["new", "1shop", "--defaults"],
+        2,
+        "starts with a digit, which a Python package cannot: try 'app-1shop'",
+    ),
     (["new", "class", "--defaults"], 2, "'class' is a Python keyword"),
     (["new", "flask", "--defaults"], 2, "'flask' would shadow the flask package the starter uses"),
     (["new", "json", "--defaults"], 2, "would shadow the standard library's json module"),
@@ -190,25 +235,59 @@ BAD_INPUT = [
     (["new", "--name", "a/b", "--defaults"], 2, "looks like a path"),
     (["new", "--name", "a;rm -rf", "--defaults"], 2, "contains ';', which cannot be in a name"),
     (["new", "--name", "$(id)", "--defaults"], 2, "contains '$' '(' ')'"),
-    (["new", "shop", "-f", "django", "--defaults"], 2, "unknown framework 'django'; choose from: flask, fastapi, falcon, bottle"),
+    (
+        ["new", "shop", "-f", "django", "--defaults"],
+        2,
+        "unknown framework 'django'; choose from: flask, fastapi, falcon, bottle",
+    ),
     (["new", "shop", "-f", "flsk", "--defaults"], 2, "(did you mean flask?)"),
-    (["new", "shop", "--with", "k8s", "--defaults"], 2, "unknown extension 'k8s'; choose from: docker, compose, github, pre-commit"),
+    (
+        ["new", "shop", "--with", "k8s", "--defaults"],
+        2,
+        "unknown extension 'k8s'; choose from: docker, compose, github, pre-commit",
+    ),
     (["new", "shop", "--without", "k8s", "--defaults"], 2, "unknown extension 'k8s'"),
-    (["new", "shop", "--without", "docker", "--defaults"], 2, "compose needs docker: add it, or leave compose out"),
-    (["new", "shop", "--python", "3.9", "--defaults"], 2, "unknown Python version '3.9'; choose from: 3.10, 3.11, 3.12, 3.13"),
-    (["new", "shop", "--data", "novalue", "--defaults"], 2, "--data 'novalue' has no '=': write it as KEY=VALUE"),
+    (
+        ["new", "shop", "--without", "docker", "--defaults"],
+        2,
+        "compose needs docker: add it, or leave compose out",
+    ),
+    (
+        ["new", "shop", "--python", "3.9", "--defaults"],
+        2,
+        "unknown Python version '3.9'; choose from: 3.10, 3.11, 3.12, 3.13",
+    ),
+    (
+        ["new", "shop", "--data", "novalue", "--defaults"],
+        2,
+        "--data 'novalue' has no '=': write it as KEY=VALUE",
+    ),
     (["new", "shop", "--data", "=x", "--defaults"], 2, "--data '=x' needs a question name"),
-    (["new", "shop", "--data", "colour=red", "--defaults"], 2, "--data colour: the template has no such question"),
-    (["new", "shop", "-d", "framework=bottle", "-f", "flask", "--defaults"], 2, "--data framework=bottle contradicts --framework flask"),
+    (
+        ["new", "shop", "--data", "colour=red", "--defaults"],
+        2,
+        "--data colour: the template has no such question",
+    ),
+    (
+        ["new", "shop", "-d", "framework=bottle", "-f", "flask", "--defaults"],
+        2,
+        "--data framework=bottle contradicts --framework flask",
+    ),
     (["new", "shop", "-d", "extensions=[]", "--defaults"], 2, "use --with and --without"),
     (["new", "shop", "--frmework", "x"], 2, "No such option: --frmework"),
-    (["new", "shop", "--template", "/nonexistent/template", "--defaults"], 1, "does not exist or is not a folder"),
+    (
+        ["new", "shop", "--template", "/nonexistent/template", "--defaults"],
+        1,
+        "does not exist or is not a folder",
+    ),
     (["check", "--shard", "9/4", "--list"], 2, "--shard '9/4': I must be between 1 and N"),
     (["check", "-f", "django", "--list"], 2, "unknown framework 'django'"),
 ]
 
 
-@pytest.mark.parametrize(("args", "code", "message"), BAD_INPUT, ids=[" ".join(a)[:40] for a, _, _ in BAD_INPUT])
+@pytest.mark.parametrize(
+    ("args", "code", "message"), BAD_INPUT, ids=[" ".join(a)[:40] for a, _, _ in BAD_INPUT]
+)
 def test_bad_input_is_one_clear_line_and_writes_nothing(
     scaffold: Any, tmp_path: Path, args: list[str], code: int, message: str
 ) -> None:
@@ -228,12 +307,15 @@ def test_bad_input_is_one_clear_line_and_writes_nothing(
     ("content", "message"),
     [("framework = ", "is not valid TOML"), ("colour = 'red'", "unknown key 'colour'")],
 )
-def test_bad_config_file_is_refused(scaffold: Any, tmp_path: Path, content: str, message: str) -> None:
+def test_bad_config_file_is_refused(
+    scaffold: Any, tmp_path: Path, content: str, message: str
+) -> None:
     (tmp_path / "bad.toml").write_text(content)
     before = snapshot(tmp_path)
     result = scaffold("new", "shop", "--config", "bad.toml", "--defaults")
     assert result.code == 2
-    assert message in result.err and len(result.err.strip().splitlines()) == 1
+    assert message in result.err
+    assert len(result.err.strip().splitlines()) == 1
     assert snapshot(tmp_path) == before
 
 
@@ -241,7 +323,10 @@ def test_a_folder_that_is_not_a_copier_template_is_refused(scaffold: Any, tmp_pa
     (tmp_path / "empty").mkdir()
     result = scaffold("new", "shop", "--template", str(tmp_path / "empty"), "--defaults")
     assert result.code == 1
-    assert result.err.strip() == f"error: {tmp_path / 'empty'} is not a Copier template: it has no copier.yml"
+    assert (
+        result.err.strip()
+        == f"error: {tmp_path / 'empty'} is not a Copier template: it has no copier.yml"
+    )
     assert not (tmp_path / "shop").exists()
 
 
@@ -251,11 +336,13 @@ def test_conflicting_extensions_are_refused_with_the_reason(scaffold: Any, tmp_p
     edit(
         registry,
         "  pre-commit:\n",
-        "  gitlab:\n    label: GitLab CI\n    description: test\n    default: false\n    requires: []\n"
-        "    conflicts: {github: one CI provider per project}\n    unsupported_frameworks: {}\n"
-        "    dev_dependencies: []\n\n  pre-commit:\n",
+        "  gitlab:\n    label: GitLab CI\n    description: test\n    default: false\n"
+        "    requires: []\n    conflicts: {github: one CI provider per project}\n"
+        "    unsupported_frameworks: {}\n    dev_dependencies: []\n\n  pre-commit:\n",
     )
-    result = scaffold("new", "shop", "--template", str(template), "--with", "gitlab", "--defaults", *FAST)
+    result = scaffold(
+        "new", "shop", "--template", str(template), "--with", "gitlab", "--defaults", *FAST
+    )
     assert result.code == 2
     assert result.err.strip() == "error: gitlab conflicts with github: one CI provider per project"
     assert not (tmp_path / "shop").exists()
@@ -270,11 +357,14 @@ def test_a_non_empty_destination_needs_force(scaffold: Any, tmp_path: Path) -> N
     before = snapshot(tmp_path)
     result = scaffold("new", "shop", "--defaults", *FAST)
     assert result.code == 2
-    assert "exists and is not empty" in result.err and "--force" in result.err
+    assert "exists and is not empty" in result.err
+    assert "--force" in result.err
     assert snapshot(tmp_path) == before
 
 
-def test_force_replaces_template_files_and_keeps_the_users_others(scaffold: Any, tmp_path: Path) -> None:
+def test_force_replaces_template_files_and_keeps_the_users_others(
+    scaffold: Any, tmp_path: Path
+) -> None:
     project = tmp_path / "shop"
     (project / "src" / "shop").mkdir(parents=True)
     (project / "notes.txt").write_text("mine")
@@ -308,7 +398,11 @@ def test_a_destination_that_is_a_file_is_refused(scaffold: Any, tmp_path: Path) 
 
 def mount_tmpfs(where: Path, options: str) -> bool:
     where.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)], capture_output=True, check=False)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)],
+        capture_output=True,
+        check=False,
+    )
     return done.returncode == 0
 
 
@@ -342,7 +436,9 @@ def test_a_full_disk_is_reported_and_nothing_is_left(scaffold: Any, small_disk: 
     assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]
 
 
-def test_a_read_only_destination_is_refused(scaffold: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_read_only_destination_is_refused(
+    scaffold: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     readonly = tmp_path / "ro"
     if not mount_tmpfs(readonly, "ro,size=64k"):
         readonly.chmod(0o555)  # effective only when not running as root
@@ -351,7 +447,10 @@ def test_a_read_only_destination_is_refused(scaffold: Any, tmp_path: Path, monke
     try:
         result = scaffold("new", str(readonly / "shop"), "--defaults", *FAST)
         assert result.code == 1
-        assert result.err.strip() == f"error: cannot create {readonly / 'shop'}: {readonly} is not writable"
+        assert (
+            result.err.strip()
+            == f"error: cannot create {readonly / 'shop'}: {readonly} is not writable"
+        )
         assert list(readonly.iterdir()) == []
     finally:
         subprocess.run(["umount", str(readonly)], check=False, capture_output=True)
@@ -403,7 +502,8 @@ def test_a_template_with_tasks_needs_trust(scaffold: Any, tmp_path: Path) -> Non
     commit(template, "add a task", tag="v1.1.0")
     result = scaffold("new", "shop", "--template", str(template), "--defaults", *FAST)
     assert result.code == 2
-    assert "wants to run code" in error_line(result) and "--trust" in result.err
+    assert "wants to run code" in error_line(result)
+    assert "--trust" in result.err
     assert not (tmp_path / "shop").exists()
     result = scaffold("new", "shop", "--template", str(template), "--defaults", "--trust", *FAST)
     assert result.code == 0, result.err
@@ -422,7 +522,8 @@ def test_unexpected_errors_are_one_line_unless_debug(
     result = scaffold("new", "shop", "--defaults", *FAST)
     assert result.code == 1
     assert error_line(result) == (
-        "error: unexpected RuntimeError: disk controller on fire (run with --debug for the traceback)"
+        "error: unexpected RuntimeError: disk controller on fire "
+        "(run with --debug for the traceback)"
     )
     with pytest.raises(RuntimeError):
         scaffold("--debug", "new", "shop2", "--defaults", *FAST)

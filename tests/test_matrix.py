@@ -40,11 +40,15 @@ def brute_force_valid(registry: Registry) -> set[tuple[str, str, frozenset[str]]
 
 def test_all_cases_is_exactly_the_valid_combinations(any_registry: Registry) -> None:
     cases = all_cases(any_registry, Scope.of(any_registry))
-    assert {(c.framework, c.python, frozenset(c.extensions)) for c in cases} == brute_force_valid(any_registry)
+    assert {(c.framework, c.python, frozenset(c.extensions)) for c in cases} == brute_force_valid(
+        any_registry
+    )
     assert len(cases) == len(set(cases))
 
 
-def test_pairwise_set_covers_every_allowed_pair_with_valid_cases_only(any_registry: Registry) -> None:
+def test_pairwise_set_covers_every_allowed_pair_with_valid_cases_only(
+    any_registry: Registry,
+) -> None:
     scope = Scope.of(any_registry)
     cases = pairwise_cases(any_registry, scope)
     assert covered_pairs(any_registry, cases) == allowed_pairs(any_registry, scope)
@@ -91,11 +95,18 @@ def test_scope_narrows_the_cases(registry: Registry) -> None:
 
 @pytest.mark.parametrize(
     ("frameworks", "pythons", "extensions", "message"),
-    [(["django"], [], [], "unknown framework 'django'"), ([], ["2.7"], [], "unknown Python version '2.7'"),
-     ([], [], ["k8s"], "unknown extension 'k8s'")],
+    [
+        (["django"], [], [], "unknown framework 'django'"),
+        ([], ["2.7"], [], "unknown Python version '2.7'"),
+        ([], [], ["k8s"], "unknown extension 'k8s'"),
+    ],
 )
 def test_scope_refuses_unknown_options(
-    registry: Registry, frameworks: list[str], pythons: list[str], extensions: list[str], message: str
+    registry: Registry,
+    frameworks: list[str],
+    pythons: list[str],
+    extensions: list[str],
+    message: str,
 ) -> None:
     with pytest.raises(UsageError, match=message):
         Scope.of(registry, frameworks, pythons, extensions)

@@ -69,11 +69,17 @@ def test_any_text_gives_valid_names_or_a_clear_refusal(typed: str) -> None:
     try:
         names = derive_names(typed, reserved=RESERVED)
     except UsageError as refused:
-        assert str(refused) and "\n" not in str(refused)
+        refusal: str | None = str(refused)
+    else:
+        refusal = None
+    if refusal is not None:
+        assert refusal
+        assert "\n" not in refusal
         return
     assert VALID_PROJECT.match(names.project)
     assert names.package == names.project.replace("-", "_")
-    assert names.package.isidentifier() and not keyword.iskeyword(names.package)
+    assert names.package.isidentifier()
+    assert not keyword.iskeyword(names.package)
     assert names.package not in sys.stdlib_module_names
     assert names.package not in RESERVED
     assert not names.package[0].isdigit()

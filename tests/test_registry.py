@@ -41,7 +41,9 @@ def test_the_four_foundation_frameworks_are_registered(registry: Registry) -> No
     assert registry.default_framework == "flask"
     assert registry.python_versions == ("3.10", "3.11", "3.12", "3.13")
     for framework in registry.frameworks.values():
-        assert framework.server.argv and framework.test_client and framework.description
+        assert framework.server.argv
+        assert framework.test_client
+        assert framework.description
         assert (REPO / "templates" / framework.name / "app.py.jinja").is_file()
 
 
@@ -51,8 +53,18 @@ def test_defaults(registry: Registry) -> None:
 
 
 def test_server_command_fills_placeholders(registry: Registry) -> None:
-    command = registry.framework("fastapi").server.command(host="127.0.0.1", port=9000, package="shop")
-    assert command == ["uvicorn", "shop.app:create_app", "--factory", "--host", "127.0.0.1", "--port", "9000"]
+    command = registry.framework("fastapi").server.command(
+        host="127.0.0.1", port=9000, package="shop"
+    )
+    assert command == [
+        "uvicorn",
+        "shop.app:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "9000",
+    ]
 
 
 def test_a_valid_combination_has_no_problems(registry: Registry) -> None:
@@ -62,16 +74,33 @@ def test_a_valid_combination_has_no_problems(registry: Registry) -> None:
 @pytest.mark.parametrize(
     ("framework", "python", "extensions", "expected"),
     [
-        ("flsk", "3.12", [], "unknown framework 'flsk' (did you mean flask?); choose from: flask, fastapi"),
+        (
+            "flsk",
+            "3.12",
+            [],
+            "unknown framework 'flsk' (did you mean flask?); choose from: flask, fastapi",
+        ),
         ("flask", "3.9", [], "unknown Python version '3.9'; choose from: 3.10, 3.11, 3.12, 3.13"),
         ("fastapi", "3.10", [], "fastapi does not support Python 3.10: needs 3.11 (test rule)"),
         ("flask", "3.12", ["dokcer"], "unknown extension 'dokcer' (did you mean docker?)"),
         ("flask", "3.12", ["compose"], "compose needs docker: add it, or leave compose out"),
-        ("flask", "3.12", ["github", "gitlab"], "gitlab conflicts with github: one CI provider per project"),
-        ("bottle", "3.12", ["gitlab"], "bottle does not support gitlab: not for bottle (test rule)"),
+        (
+            "flask",
+            "3.12",
+            ["github", "gitlab"],
+            "gitlab conflicts with github: one CI provider per project",
+        ),
+        (
+            "bottle",
+            "3.12",
+            ["gitlab"],
+            "bottle does not support gitlab: not for bottle (test rule)",
+        ),
     ],
 )
-def test_each_rule_gives_its_reason(framework: str, python: str, extensions: list[str], expected: str) -> None:
+def test_each_rule_gives_its_reason(
+    framework: str, python: str, extensions: list[str], expected: str
+) -> None:
     registry = with_rules()
     problems = registry.problems(framework, python, extensions)
     assert len(problems) == 1
@@ -99,9 +128,18 @@ def test_json_view_lists_support_and_reasons() -> None:
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda d: d["frameworks"]["flask"].pop("server"), "malformed: missing or wrong-typed entry 'server'"),
-        (lambda d: d.update(default_framework="django"), "unknown name in default_framework 'django'"),
-        (lambda d: d["extensions"]["compose"].update(requires=["kubernetes"]), "compose -> 'kubernetes'"),
+        (
+            lambda d: d["frameworks"]["flask"].pop("server"),
+            "malformed: missing or wrong-typed entry 'server'",
+        ),
+        (
+            lambda d: d.update(default_framework="django"),
+            "unknown name in default_framework 'django'",
+        ),
+        (
+            lambda d: d["extensions"]["compose"].update(requires=["kubernetes"]),
+            "compose -> 'kubernetes'",
+        ),
         (lambda d: d.pop("python"), "missing or wrong-typed entry 'python'"),
     ],
 )

@@ -31,8 +31,13 @@ class Progress:
             from rich.progress import Progress as RichProgress
 
             self._live = RichProgress(
-                TextColumn("[bold]check"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                TextColumn("{task.description}"), console=console, transient=True,
+                TextColumn("[bold]check"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.description}"),
+                console=console,
+                transient=True,
             )
             self._task = self._live.add_task("", total=total)
 
@@ -54,7 +59,9 @@ class Progress:
             self.done += 1
             failing = result.failing_step
             verdict = "[green]passed[/]" if failing is None else f"[red]failed[/] at {failing.name}"
-            self.console.print(f"[{self.done}/{self.total}] {result.case.id} {verdict} in {result.seconds:.1f} s")
+            self.console.print(
+                f"[{self.done}/{self.total}] {result.case.id} {verdict} in {result.seconds:.1f} s"
+            )
             if self._live is not None:
                 self._live.advance(self._task)
 
@@ -101,7 +108,9 @@ def print_summary(console: Console, results: Sequence[CaseResult], *, kept: bool
         console.print(f"kept at {result.project}", markup=False)
     failed = sum(not result.passed for result in results)
     passed = len(results) - failed
-    where = f"; folders in {results[0].project.parent.parent}" if results and (kept or failed) else ""
+    where = (
+        f"; folders in {results[0].project.parent.parent}" if results and (kept or failed) else ""
+    )
     console.print(f"{passed} passed, {failed} failed{where}", markup=False)
 
 
@@ -117,12 +126,21 @@ def write_junit(path: Path, results: Sequence[CaseResult]) -> None:
     )
     for result in results:
         case = ET.SubElement(
-            suite, "testcase", classname="scaffold.check", name=result.case.id, time=f"{result.seconds:.3f}"
+            suite,
+            "testcase",
+            classname="scaffold.check",
+            name=result.case.id,
+            time=f"{result.seconds:.3f}",
         )
-        steps = "\n".join(f"{step.name}: {'passed' if step.passed else 'FAILED'} in {step.seconds:.1f} s" for step in result.steps)
+        steps = "\n".join(
+            f"{step.name}: {'passed' if step.passed else 'FAILED'} in {step.seconds:.1f} s"
+            for step in result.steps
+        )
         ET.SubElement(case, "system-out").text = steps
         if (failing := result.failing_step) is not None:
-            failure = ET.SubElement(case, "failure", message=f"{failing.name} failed", type=failing.name)
+            failure = ET.SubElement(
+                case, "failure", message=f"{failing.name} failed", type=failing.name
+            )
             failure.text = f"$ {failing.command}\n{failing.tail()}\n\nkept at {result.project}"
     path.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)

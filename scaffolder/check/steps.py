@@ -131,13 +131,17 @@ class CaseRunner:
             return StepResult(name, False, time.perf_counter() - started, "scaffold new", str(exc))
         notes = "\n".join(created.warnings)
         # A starter that cannot be locked cannot be installed reproducibly: that is a failure.
-        return StepResult(name, created.locked, time.perf_counter() - started, "scaffold new", notes)
+        return StepResult(
+            name, created.locked, time.perf_counter() - started, "scaffold new", notes
+        )
 
     def _install(self, name: str, case: Case, project: Path) -> StepResult:
         python = toolchain.find_python(case.python)
         if python is None:
             return StepResult(name, False, 0.0, "", f"Python {case.python} is not installed here")
-        command = [toolchain.uv_bin(), "sync", "--locked", "--python", python]
+        command = [toolchain.uv_bin(), "sync", "--python", python]
+        if (project / "uv.lock").is_file():
+            command.append("--locked")  # the lock must match pyproject.toml, as CI checks
         offline = self._command(name, [*command, "--offline"], project, timeout=600)
         # Offline first (the shared uv cache usually has everything), online if it lacks some.
         return offline if offline.passed else self._command(name, command, project, timeout=900)
@@ -147,7 +151,9 @@ class CaseRunner:
         python = str(bin_dir / "python")
 
         def tool(*argv: str, timeout: float = 600) -> Callable[[str, Case, Path], StepResult]:
-            return lambda name, case, project: self._command(name, list(argv), project, timeout=timeout)
+            return lambda name, case, project: self._command(
+                name, list(argv), project, timeout=timeout
+            )
 
         checks = [
             ("pytest", tool(python, "-m", "pytest")),
@@ -157,14 +163,25 @@ class CaseRunner:
             ("serve", self._serve),
         ]
         if (project / "Dockerfile").is_file():
-            checks.append(("hadolint", tool(_own_tool("hadolint"), "--failure-threshold", "warning", "Dockerfile")))
+            checks.append(
+                (
+                    "hadolint",
+                    tool(_own_tool("hadolint"), "--failure-threshold", "warning", "Dockerfile"),
+                )
+            )
         for schema, files in _schema_files(project).items():
             checks.append(
-                (f"lint-{schema.split('.')[-1]}", tool(_own_tool("check-jsonschema"), "--builtin-schema", schema, *files))
+                (
+                    f"lint-{schema.split('.')[-1]}",
+                    tool(_own_tool("check-jsonschema"), "--builtin-schema", schema, *files),
+                )
             )
         if (project / ".pre-commit-config.yaml").is_file():
             checks.append(
-                ("pre-commit-config", tool(str(bin_dir / "pre-commit"), "validate-config", ".pre-commit-config.yaml"))
+                (
+                    "pre-commit-config",
+                    tool(str(bin_dir / "pre-commit"), "validate-config", ".pre-commit-config.yaml"),
+                )
             )
         return checks
 
@@ -173,14 +190,21 @@ class CaseRunner:
         started = time.perf_counter()
         port = free_port()
         package = _package_of(project)
-        command = self.registry.framework(case.framework).server.command(host="127.0.0.1", port=port, package=package)
+        command = self.registry.framework(case.framework).server.command(
+            host="127.0.0.1", port=port, package=package
+        )
         executable = project / ".venv" / "bin" / command[0]
         if executable.exists():
             command[0] = str(executable)
         with tempfile.TemporaryFile() as log:
             try:
                 process = subprocess.Popen(
-                    command, cwd=project, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                    command,
+                    cwd=project,
+                    env=self.env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
                 )
             except OSError as exc:
                 return StepResult(name, False, 0.0, " ".join(command), str(exc))
@@ -197,14 +221,22 @@ class CaseRunner:
         started = time.perf_counter()
         try:
             done = subprocess.run(
-                argv, cwd=cwd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout, check=False
+                argv,
+                cwd=cwd,
+                env=self.env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                timeout=timeout,
+                check=False,
             )
             output = done.stdout.decode(errors="replace")
             passed = done.returncode == 0
             if not passed:
                 output += f"\n(exit code {done.returncode})"
         except subprocess.TimeoutExpired as exc:
-            output = (exc.output or b"").decode(errors="replace") + f"\n(timed out after {timeout:.0f} s)"
+            output = (exc.output or b"").decode(
+                errors="replace"
+            ) + f"\n(timed out after {timeout:.0f} s)"
             passed = False
         except OSError as exc:
             output, passed = str(exc), False
@@ -261,7 +293,9 @@ def _schema_files(project: Path) -> dict[str, list[str]]:
         ),
         "vendor.gitlab-ci": [".gitlab-ci.yml"] if (project / ".gitlab-ci.yml").is_file() else [],
         "vendor.compose-spec": [
-            name for name in ("compose.yaml", "compose.yml", "docker-compose.yml") if (project / name).is_file()
+            name
+            for name in ("compose.yaml", "compose.yml", "docker-compose.yml")
+            if (project / name).is_file()
         ],
     }
     return {schema: files for schema, files in found.items() if files}

@@ -29,6 +29,7 @@ app.command("new")(new.new)
 app.command("list")(listing.list_command)
 app.command("check")(check.check)
 
+
 def _show_version(value: bool) -> None:
     if value:
         typer.echo(f"scaffold {__version__}")
@@ -65,7 +66,9 @@ def run(argv: list[str] | None = None) -> int:
         result = command.main(args=argv, prog_name="scaffold", standalone_mode=False)
     except typer.TyperException as exc:  # Typer's own usage errors (bad option, bad value)
         ctx = getattr(exc, "ctx", None)
-        hint = f" (see '{ctx.command_path} --help')" if ctx and exc.exit_code == ExitCode.USAGE else ""
+        hint = (
+            f" (see '{ctx.command_path} --help')" if ctx and exc.exit_code == ExitCode.USAGE else ""
+        )
         _error(exc.format_message() + hint)
         return exc.exit_code
     except (typer.Abort, KeyboardInterrupt):

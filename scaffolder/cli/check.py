@@ -17,25 +17,34 @@ from scaffolder.cli import ui
 
 def check(
     framework: Annotated[
-        list[str] | None, typer.Option("--framework", "-f", help="Only these frameworks; repeatable.")
+        list[str] | None,
+        typer.Option("--framework", "-f", help="Only these frameworks; repeatable."),
     ] = None,
     with_: Annotated[
         list[str] | None,
-        typer.Option("--with", help="Only cases with these extensions, comma-separated; repeatable."),
+        typer.Option(
+            "--with", help="Only cases with these extensions, comma-separated; repeatable."
+        ),
     ] = None,
     python: Annotated[
         list[str] | None, typer.Option("--python", help="Only these Python versions; repeatable.")
     ] = None,
     all_cases: Annotated[
-        bool, typer.Option("--all", help="Every valid combination, not just a pairwise-complete set.")
+        bool,
+        typer.Option("--all", help="Every valid combination, not just a pairwise-complete set."),
     ] = False,
     jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", min=1, help="Cases run in parallel. Default: the number of cores.")
+        int | None,
+        typer.Option(
+            "--jobs", "-j", min=1, help="Cases run in parallel. Default: the number of cores."
+        ),
     ] = None,
     shard: Annotated[
         str | None, typer.Option("--shard", help="Run shard I of N (e.g. 2/4) for a CI job matrix.")
     ] = None,
-    junit: Annotated[Path | None, typer.Option("--junit", help="Write a JUnit XML report here.")] = None,
+    junit: Annotated[
+        Path | None, typer.Option("--junit", help="Write a JUnit XML report here.")
+    ] = None,
     list_only: Annotated[
         bool, typer.Option("--list", help="Print the cases without running them.")
     ] = False,
@@ -47,7 +56,10 @@ def check(
         str | None, typer.Option("--template", help="Check another template: a path or git URL.")
     ] = None,
     workdir: Annotated[
-        Path | None, typer.Option("--workdir", help="Where cases are rendered. Default: a new temporary folder.")
+        Path | None,
+        typer.Option(
+            "--workdir", help="Where cases are rendered. Default: a new temporary folder."
+        ),
     ] = None,
 ) -> None:
     """Render every framework and the combinations that matter; run each starter's checks."""
@@ -58,14 +70,18 @@ def check(
     source = resolve_template(template)
     registry = Registry.load(source.local_root)
     scope = matrix.Scope.of(registry, framework or [], python or [], answers.split_csv(with_ or []))
-    cases = matrix.all_cases(registry, scope) if all_cases else matrix.pairwise_cases(registry, scope)
+    cases = (
+        matrix.all_cases(registry, scope) if all_cases else matrix.pairwise_cases(registry, scope)
+    )
     total = len(cases)
     if shard:
         cases = matrix.shard(cases, shard)
 
     if list_only:
         if as_json:
-            typer.echo(json.dumps({"total": total, "cases": [case.to_json() for case in cases]}, indent=2))
+            typer.echo(
+                json.dumps({"total": total, "cases": [case.to_json() for case in cases]}, indent=2)
+            )
         else:
             for case in cases:
                 typer.echo(case.id)
@@ -80,7 +96,11 @@ def check(
     out = ui.console()
     runner = CaseRunner(source, registry, root)
     results = run_cases(
-        runner, cases, jobs=jobs or os.cpu_count() or 1, keep=keep, progress=Progress(out, len(cases))
+        runner,
+        cases,
+        jobs=jobs or os.cpu_count() or 1,
+        keep=keep,
+        progress=Progress(out, len(cases)),
     )
     print_summary(out, results, kept=keep)
     if junit:

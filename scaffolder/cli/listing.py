@@ -34,7 +34,9 @@ def list_command(
     for fw in registry.frameworks.values():
         default = " (default)" if fw.name == registry.default_framework else ""
         versions = ", ".join(registry.python_versions_for(fw.name))
-        frameworks.add_row(fw.name + default, fw.description, fw.server.name, fw.test_client, versions)
+        frameworks.add_row(
+            fw.name + default, fw.description, fw.server.name, fw.test_client, versions
+        )
 
     extensions = Table(title="Extensions (--with / --without)", title_justify="left")
     for column in ("name", "description", "default", "rules"):
@@ -43,7 +45,12 @@ def list_command(
         rules = [f"needs {', '.join(ext.requires)}"] if ext.requires else []
         rules += [f"not with {other}: {why}" for other, why in ext.conflicts.items()]
         rules += [f"not for {fw}: {why}" for fw, why in ext.unsupported_frameworks.items()]
-        extensions.add_row(ext.name, ext.description, "yes" if ext.default else "no", "; ".join(rules) or "all frameworks")
+        extensions.add_row(
+            ext.name,
+            ext.description,
+            "yes" if ext.default else "no",
+            "; ".join(rules) or "all frameworks",
+        )
 
     out = Console()
     out.print(frameworks)

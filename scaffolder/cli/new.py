@@ -13,13 +13,20 @@ from scaffolder.cli import ui
 from scaffolder.errors import UsageError
 
 # `--data KEY=VALUE` may answer these questions too, as long as it agrees with the option.
-_OPTION_FOR_KEY = {"framework": "--framework", "python_version": "--python", "project_name": "--name"}
+_OPTION_FOR_KEY = {
+    "framework": "--framework",
+    "python_version": "--python",
+    "project_name": "--name",
+}
 
 
 def new(
     path: Annotated[
         Path | None,
-        typer.Argument(help="Folder to create. Default: the project name, in the current folder.", show_default=False),
+        typer.Argument(
+            help="Folder to create. Default: the project name, in the current folder.",
+            show_default=False,
+        ),
     ] = None,
     framework: Annotated[
         str | None, typer.Option("--framework", "-f", help="Web framework (see `scaffold list`).")
@@ -43,20 +50,28 @@ def new(
         typer.Option("--data", "-d", help="Answer a template question: KEY=VALUE; repeatable."),
     ] = None,
     defaults: Annotated[
-        bool, typer.Option("--defaults", "-y", help="Take the default for every question not given; never ask.")
+        bool,
+        typer.Option(
+            "--defaults", "-y", help="Take the default for every question not given; never ask."
+        ),
     ] = False,
     force: Annotated[
         bool, typer.Option("--force", help="Render into a non-empty folder (other files are kept).")
     ] = False,
     template: Annotated[
         str | None,
-        typer.Option("--template", help="Another Copier template: a path or git URL (a fork of ours)."),
+        typer.Option(
+            "--template", help="Another Copier template: a path or git URL (a fork of ours)."
+        ),
     ] = None,
     trust: Annotated[
         bool, typer.Option("--trust", help="Allow a template that runs its own code (tasks).")
     ] = False,
     git: Annotated[
-        bool | None, typer.Option("--git/--no-git", help="git init and commit the new project.", show_default="--git")
+        bool | None,
+        typer.Option(
+            "--git/--no-git", help="git init and commit the new project.", show_default="--git"
+        ),
     ] = None,
     lock: Annotated[
         bool | None, typer.Option("--lock/--no-lock", help="Write uv.lock.", show_default="--lock")
@@ -66,7 +81,7 @@ def new(
     ] = None,
 ) -> None:
     """Create a new project from the template."""
-    from scaffolder.project import create, plan
+    from scaffolder.project import PLANNED_KEYS, create, plan
     from scaffolder.registry import Registry
     from scaffolder.render import check_destination
     from scaffolder.template import resolve_template
@@ -92,7 +107,9 @@ def new(
     if name is None and path is not None:
         name = (Path.cwd() if str(path) in {".", ""} else path).resolve().name
     if not asking and not defaults:
-        _refuse_missing(name=name, framework=framework, python=python, extensions=bool(added or removed))
+        _refuse_missing(
+            name=name, framework=framework, python=python, extensions=bool(added or removed)
+        )
     if name is None:
         if not asking:
             raise UsageError("no project name: give a PATH or --name")
@@ -102,10 +119,15 @@ def new(
     if asking:
         framework = framework or ui.ask_framework(registry, registry.default_framework)
         registry.framework(framework)
-        python = python or ui.ask_python(registry, framework, registry.default_python_for(framework))
-        preselected = [e for e in [*registry.default_extensions(framework), *added] if e not in removed]
+        python = python or ui.ask_python(
+            registry, framework, registry.default_python_for(framework)
+        )
+        preselected = [
+            e for e in [*registry.default_extensions(framework), *added] if e not in removed
+        ]
         extensions = ui.ask_extensions(registry, framework, python, preselected)
         added = removed = []
+        extra.update(ui.ask_other_questions(source.questions(), skip={*extra, *PLANNED_KEYS}))
 
     spec = plan(
         registry,
@@ -134,7 +156,6 @@ def new(
             trust=trust,
             git=_first(git, settings.git, default=True),
             lock=_first(lock, settings.lock, default=True),
-            interactive=asking,
         )
     for warning in created.warnings:
         out.print(f"[yellow]warning:[/] {warning}")
@@ -155,7 +176,9 @@ def _from_data(extra: dict[str, Any], key: str, option_value: str | None) -> str
     return value
 
 
-def _refuse_missing(*, name: str | None, framework: str | None, python: str | None, extensions: bool) -> None:
+def _refuse_missing(
+    *, name: str | None, framework: str | None, python: str | None, extensions: bool
+) -> None:
     missing = [
         option
         for option, given in (
@@ -181,7 +204,10 @@ def _show_summary(out: Any, spec: Any, destination: Path, typed_name: str) -> No
     table.add_column(style="bold")
     table.add_column()
     names = spec.names
-    table.add_row("Project", names.project + ("" if typed_name == names.project else f"  (from {typed_name!r})"))
+    table.add_row(
+        "Project",
+        names.project + ("" if typed_name == names.project else f"  (from {typed_name!r})"),
+    )
     table.add_row("Package", f"{names.package}  (import {names.package}, in src/{names.package}/)")
     table.add_row("Framework", spec.framework)
     table.add_row("Python", f">={spec.python_version}")
@@ -194,7 +220,9 @@ def _show_next_steps(out: Any, created: Any, registry: Any) -> None:
     from rich.panel import Panel
 
     spec = created.spec
-    server = registry.framework(spec.framework).server.command(host="127.0.0.1", port=8000, package=spec.names.package)
+    server = registry.framework(spec.framework).server.command(
+        host="127.0.0.1", port=8000, package=spec.names.package
+    )
     cwd = Path.cwd()
     shown = created.path.relative_to(cwd) if created.path.is_relative_to(cwd) else created.path
     lines = [
@@ -205,7 +233,9 @@ def _show_next_steps(out: Any, created: Any, registry: Any) -> None:
     ]
     if (hint := _pyenv_hint(spec.python_version)) is not None:
         lines += ["", hint]
-    title = f"Created {spec.names.project} ({'uv.lock, ' if created.locked else ''}git: {created.git})"
+    title = (
+        f"Created {spec.names.project} ({'uv.lock, ' if created.locked else ''}git: {created.git})"
+    )
     out.print(Panel("\n".join(lines), title=title, title_align="left", expand=False))
 
 
@@ -221,4 +251,7 @@ def _pyenv_hint(python_version: str) -> str | None:
         return None
     # The global version (listed first) is where uv was installed.
     selection = ":".join(dict.fromkeys([wanted[-1], versions[0]]))
-    return f"# pyenv: select every version so uv and Python {python_version} are both found:\nexport PYENV_VERSION={selection}"
+    return (
+        f"# pyenv: select both, so uv and Python {python_version} are found:\n"
+        f"export PYENV_VERSION={selection}"
+    )

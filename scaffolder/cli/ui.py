@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -15,7 +16,8 @@ def console() -> Console:
     """A console on stderr: stdout stays for machine-readable output."""
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False)
+    # soft_wrap: long lines (paths, commands) stay whole, so logs and piped output can be searched.
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def interactive() -> bool:
@@ -64,7 +66,9 @@ def ask_python(registry: Registry, framework: str, default: str) -> str:
         for version in registry.python_versions
     ]
     answer: str = _ask(
-        questionary.select("Python version (the oldest supported):", choices=choices, default=default)
+        questionary.select(
+            "Python version (the oldest supported):", choices=choices, default=default
+        )
     )
     return answer
 
@@ -72,26 +76,25 @@ def ask_python(registry: Registry, framework: str, default: str) -> str:
 def ask_extensions(
     registry: Registry, framework: str, python: str, selected: list[str]
 ) -> list[str]:
+    """Ask until the ticked extensions satisfy the registry's rules, saying why when not."""
     import questionary
 
-    choices = [
-        questionary.Choice(
-            title=f"{ext.label:<15} {ext.description}",
-            value=name,
-            checked=name in selected,
-            disabled=ext.unsupported_frameworks.get(framework),
-        )
-        for name, ext in registry.extensions.items()
-    ]
-
-    def validate(answer: list[str]) -> bool | str:
-        problems = registry.problems(framework, python, answer)
-        return problems[0] if problems else True
-
-    answer: list[str] = _ask(
-        questionary.checkbox("Extensions (space toggles):", choices=choices, validate=validate)
-    )
-    return answer
+    while True:
+        choices = [
+            questionary.Choice(
+                title=f"{ext.label:<15} {ext.description}",
+                value=name,
+                checked=name in selected,
+                disabled=ext.unsupported_frameworks.get(framework),
+            )
+            for name, ext in registry.extensions.items()
+        ]
+        selected = _ask(questionary.checkbox("Extensions (space toggles):", choices=choices))
+        problems = registry.problems(framework, python, selected)
+        if not problems:
+            return selected
+        # (questionary's own checkbox validation message does not show in every terminal)
+        console().print(f"[red]x[/] {problems[0]}; choose again")
 
 
 def confirm(message: str) -> bool:
@@ -99,3 +102,22 @@ def confirm(message: str) -> bool:
 
     answer: bool = _ask(questionary.confirm(message, default=True))
     return answer
+
+
+def ask_other_questions(questions: Mapping[str, Any], skip: Collection[str]) -> dict[str, str]:
+    """Ask the template's remaining free-text questions; Enter keeps the template's default."""
+    import questionary
+
+    answers = {}
+    for key, question in questions.items():
+        if key in skip or not isinstance(question, dict) or question.get("when") is False:
+            continue
+        if question.get("type", "str") != "str" or "choices" in question:
+            continue  # Copier's default applies
+        message = str(question.get("help") or key)
+        answer: str = _ask(
+            questionary.text(f"{message}:", instruction="(Enter: the template's default)")
+        )
+        if answer.strip():
+            answers[key] = answer.strip()
+    return answers

@@ -1,0 +1,108 @@
+"""`scaffold check` end to end: a broken template fails loudly at the right step and keeps its
+folder; the real templates pass the whole default (pairwise-complete) matrix."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from scaffolder import toolchain
+from scaffolder.registry import Registry
+
+from .templates import commit, edit, fork_template
+
+pytestmark = pytest.mark.starter
+
+
+def scaffold_check(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "scaffolder", "check", *args],
+        cwd=cwd,
+        env=toolchain.tool_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_a_broken_template_fails_at_its_step_and_keeps_the_folder(tmp_path: Path) -> None:
+    template = fork_template(tmp_path / "broken")
+    edit(
+        template / "templates" / "flask" / "test_app.py.jinja",
+        'assert response.get_json() == {"status": "ok"}',
+        'assert response.get_json() == {"status": "broken on purpose"}',
+    )
+    commit(template, "break a flask test", tag="v1.0.1")
+    report = tmp_path / "junit.xml"
+    done = scaffold_check(
+        "--template",
+        str(template),
+        "-f",
+        "flask",
+        "-f",
+        "bottle",
+        "--python",
+        "3.12",
+        "--shard",
+        "1/4",
+        "--junit",
+        str(report),
+        "--workdir",
+        str(tmp_path / "work"),
+        cwd=tmp_path,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert "flask-py3.12-docker+compose+github+pre-commit failed at pytest" in output
+    assert "broken on purpose" in output  # the failing step's output tail is shown
+    kept = tmp_path / "work" / "flask-py3.12-docker+compose+github+pre-commit" / "check-starter"
+    assert f"kept at {kept}" in output
+    assert (kept / "src" / "check_starter" / "app.py").is_file()
+
+    suite = ET.parse(report).getroot()
+    failures = suite.findall("testcase/failure")
+    assert suite.get("failures") == str(len(failures)) == "1"
+    assert failures[0].get("type") == "pytest"
+    # Bottle was not broken: its case passed, and its folder was removed.
+    passed = [
+        line.split()[1]
+        for line in output.splitlines()
+        if line.startswith("[") and " passed in " in line
+    ]
+    assert len(passed) == 1
+    assert passed[0].startswith("bottle-py3.12")
+    assert not (tmp_path / "work" / passed[0]).exists()
+
+
+def test_list_json_reports_the_cases(tmp_path: Path, registry: Registry) -> None:
+    done = scaffold_check("--list", "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    listing = json.loads(done.stdout)
+    assert (
+        listing["total"]
+        == len(listing["cases"])
+        >= len(registry.frameworks) * len(registry.python_versions)
+    )
+    assert {case["framework"] for case in listing["cases"]} == set(registry.frameworks)
+
+
+def test_the_default_matrix_passes(tmp_path: Path) -> None:
+    """The full default set: every framework with its defaults and every allowed pair."""
+    listing = json.loads(scaffold_check("--list", "--json", cwd=tmp_path).stdout)
+    report = tmp_path / "junit.xml"
+    done = scaffold_check("--jobs", "2", "--junit", str(report), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-5000:]
+    suite = ET.parse(report).getroot()
+    assert suite.get("failures") == "0"
+    assert sorted(case.get("name") for case in suite.iter("testcase")) == sorted(
+        c["id"] for c in listing["cases"]
+    )
+    for case in suite.iter("testcase"):
+        steps = case.findtext("system-out") or ""
+        for step in ("render", "install", "pytest", "ruff", "ruff-format", "mypy", "serve"):
+            assert f"{step}: passed" in steps, (case.get("name"), steps)

@@ -1,0 +1,79 @@
+"""Interactive `scaffold new` in a real terminal (a pty): selection prompts, summary, confirm."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pexpect
+import yaml
+
+DOWN, SPACE, ENTER = "\x1b[B", " ", "\r"
+
+
+def spawn(tmp_path: Path, *args: str) -> pexpect.spawn:
+    env = {**os.environ, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1", "COLUMNS": "120"}
+    return pexpect.spawn(
+        sys.executable,
+        ["-m", "scaffolder", "new", *args],
+        cwd=tmp_path,
+        env=env,
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(40, 120),
+    )
+
+
+def test_questions_summary_and_confirmation(tmp_path: Path) -> None:
+    child = spawn(tmp_path, "--no-lock", "--no-git")
+    child.expect("Project name")
+    child.send("Tea Shop" + ENTER)
+    child.expect("Framework")
+    child.expect("Flask")
+    child.send(DOWN + ENTER)  # FastAPI, the second choice
+    child.expect("Python version")
+    child.send(ENTER)  # the default, 3.12
+    child.expect("Extensions")
+    child.send(DOWN * 3 + SPACE + ENTER)  # untick pre-commit, the fourth
+    child.expect("One-line description")
+    child.send("Tea for everyone" + ENTER)
+    child.expect("Create this project")
+    child.send("y")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    answers = yaml.safe_load((tmp_path / "tea-shop" / ".copier-answers.yml").read_text())
+    assert answers["framework"] == "fastapi"
+    assert answers["python_version"] == "3.12"
+    assert answers["extensions"] == ["docker", "compose", "github"]
+    assert answers["project_name"] == "tea-shop"
+    assert answers["description"] == "Tea for everyone"
+
+
+def test_an_extension_rule_is_enforced_in_the_prompt(tmp_path: Path) -> None:
+    child = spawn(tmp_path, "shop", "-f", "bottle", "--python", "3.12", "--no-lock", "--no-git")
+    child.expect("Extensions")
+    child.send(SPACE + ENTER)  # untick docker while compose stays ticked
+    child.expect("compose needs docker: add it, or leave compose out; choose again")
+    child.expect("Extensions")
+    child.send(DOWN + SPACE + ENTER)  # untick compose as well: now valid
+    child.expect("One-line description")
+    child.send(ENTER)
+    child.expect("Create this project")
+    child.send("n")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+    assert not (tmp_path / "shop").exists()
+
+
+def test_ctrl_c_at_a_question_writes_nothing(tmp_path: Path) -> None:
+    child = spawn(tmp_path, "shop", "--no-lock", "--no-git")
+    child.expect("Framework")
+    child.sendcontrol("c")
+    child.expect("interrupted; nothing was written")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,94 @@
+"""Every foundation framework's default starter, rendered by plain Copier (pytest-copie) and by
+`scaffold new`, installs and passes its own tests, linters, type checker, server and file lints."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scaffolder import toolchain
+from scaffolder.check.matrix import Case
+from scaffolder.check.steps import CaseRunner
+from scaffolder.registry import Registry
+from scaffolder.template import TemplateSource
+
+from .conftest import REPO
+
+pytestmark = pytest.mark.starter
+
+FRAMEWORKS = ["flask", "fastapi", "falcon", "bottle"]
+ALL_STEPS = [
+    "install",
+    "pytest",
+    "ruff",
+    "ruff-format",
+    "mypy",
+    "serve",
+    "hadolint",
+    "lint-github-workflows",
+    "lint-compose-spec",
+    "pre-commit-config",
+]
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_plain_copier_starter_passes_every_check(
+    copie: Any, framework: str, template: TemplateSource, registry: Registry, tmp_path: Path
+) -> None:
+    rendered = copie.copy(
+        extra_answers={"project_name": f"{framework}-shop", "framework": framework},
+        template_dir=REPO,
+    )
+    assert rendered.exit_code == 0, rendered.exception
+    case = Case(framework, registry.default_python, registry.default_extensions(framework))
+    outcome = CaseRunner(template, registry, tmp_path).verify(case, rendered.project_dir)
+    failing = outcome.failing_step
+    assert failing is None, f"{failing.name} failed: $ {failing.command}\n{failing.tail()}"
+    assert [step.name for step in outcome.steps] == ALL_STEPS
+    tests = next(step for step in outcome.steps if step.name == "pytest").output
+    assert re.search(r"\b30 passed\b", tests), tests
+    assert "Required test coverage of 90.0% reached" in tests
+    serve = next(step for step in outcome.steps if step.name == "serve")
+    assert "healthy: http://127.0.0.1:" in serve.output
+    assert serve.command.startswith(str(rendered.project_dir / ".venv" / "bin"))
+
+
+def test_scaffold_new_then_the_generated_readme_commands(tmp_path: Path) -> None:
+    """What a user does: the console script, then the starter README's own test command."""
+    env = toolchain.tool_env()
+    created = subprocess.run(
+        [sys.executable, "-m", "scaffolder", "new", "shop", "-f", "falcon", "--defaults"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert created.returncode == 0, created.stderr
+    project = tmp_path / "shop"
+    readme = (project / "README.md").read_text()
+    quick_start = re.search(r"## Quick start\n\n```console\n(.*?)```", readme, re.DOTALL)
+    assert quick_start is not None
+    commands = [line.split("#")[0].strip() for line in quick_start.group(1).splitlines()]
+    assert commands == ["uv sync", "uv run pytest"]
+    for command in commands:
+        done = subprocess.run(
+            command.split(), cwd=project, env=env, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert "30 passed" in done.stdout
+    assert (
+        subprocess.run(
+            ["git", "status", "--porcelain"],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        == ""
+    )
