@@ -4,7 +4,8 @@ Two rules hold for every child process: no Python is ever downloaded (UV_PYTHON_
 unless the user chose otherwise), and pyenv's shims work. Shims only run a command for the
 interpreters pyenv has *selected*, and a starter's `.python-version` selects just one, which
 hides uv itself (installed under another interpreter) and every other Python. Selecting all
-installed versions through PYENV_VERSION, as pyenv documents, lets both be found.
+installed versions through PYENV_VERSION, as pyenv documents, lets both be found. (A process
+started through a shim inherits PYENV_VERSION=<that one version>, so it is extended, not kept.)
 """
 
 from __future__ import annotations
@@ -23,8 +24,11 @@ def tool_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     env.setdefault("UV_PYTHON_DOWNLOADS", "never")
     # An activated virtual environment (scaffolder's own) is not the starter's.
     env.pop("VIRTUAL_ENV", None)
-    if "PYENV_VERSION" not in env and (versions := pyenv_versions(env)):
-        env["PYENV_VERSION"] = ":".join(versions)
+    if versions := pyenv_versions(env):
+        # Keep a selection already made (pyenv's own shims export one for the process they
+        # run) first, and add every other installed version after it.
+        chosen = [v for v in env.get("PYENV_VERSION", "").split(":") if v]
+        env["PYENV_VERSION"] = ":".join(dict.fromkeys([*chosen, *versions]))
     return env
 
 

@@ -243,8 +243,7 @@ def _pyenv_hint(python_version: str) -> str | None:
     """pyenv users: a project's .python-version hides uv installed under another version."""
     import os
 
-    if "PYENV_VERSION" in os.environ:
-        return None
+    # Not skipped when PYENV_VERSION is set: pyenv's shim sets it for this process only.
     versions = toolchain.pyenv_versions(os.environ)
     wanted = [v for v in versions if v == python_version or v.startswith(python_version + ".")]
     if not versions or not wanted:
