@@ -121,7 +121,7 @@ def create(
     """Render the starter at `destination`, lock its dependencies and commit it to git."""
     destination = destination.absolute()
     created = CreatedProject(path=destination, spec=spec)
-    in_repository = _inside_git_work_tree(destination)
+    in_repository = git and _inside_git_work_tree(destination)
 
     def finish(staging: Path) -> None:
         if lock:

@@ -77,8 +77,9 @@ class Registry:
         import yaml  # deferred: `scaffold --help` must stay light
 
         path = template_root / REGISTRY_PATH
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 (safe)
         except FileNotFoundError:
             msg = f"{template_root} has no {REGISTRY_PATH}: not a scaffolder template"
             raise TemplateError(msg) from None

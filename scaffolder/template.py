@@ -49,8 +49,9 @@ class TemplateSource:
         import yaml
 
         config = _config_file(self.local_root)
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
         try:
-            data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+            data = yaml.load(config.read_text(encoding="utf-8"), Loader=loader) or {}  # noqa: S506
         except yaml.YAMLError as exc:
             raise TemplateError(
                 f"{config} is not valid YAML: {' '.join(str(exc).split())}"
@@ -156,11 +157,9 @@ def _config_file(root: Path) -> Path:
 
 
 def _is_git_top(path: Path) -> bool:
-    try:
-        top = _git(path, "rev-parse", "--show-toplevel").strip()
-    except TemplateError:
-        return False
-    return Path(top).resolve() == path.resolve() and bool(_git(path, "rev-list", "-n1", "--all"))
+    # A work tree's top holds .git (a folder, or a file for worktrees and submodules); checked
+    # on disk because it runs on every render and a git subprocess costs more than the check.
+    return (path / ".git").exists()
 
 
 def _git(cwd: Path, *args: str) -> str:

@@ -18,16 +18,21 @@ from scaffolder.cli import ui
 def check(
     framework: Annotated[
         list[str] | None,
-        typer.Option("--framework", "-f", help="Only these frameworks; repeatable."),
+        typer.Option(
+            "--framework", "-f", metavar="NAME", help="Only these frameworks; repeatable."
+        ),
     ] = None,
     with_: Annotated[
         list[str] | None,
         typer.Option(
-            "--with", help="Only cases with these extensions, comma-separated; repeatable."
+            "--with",
+            metavar="EXT[,EXT]",
+            help="Only cases with these extensions, comma-separated; repeatable.",
         ),
     ] = None,
     python: Annotated[
-        list[str] | None, typer.Option("--python", help="Only these Python versions; repeatable.")
+        list[str] | None,
+        typer.Option("--python", metavar="X.Y", help="Only these Python versions; repeatable."),
     ] = None,
     all_cases: Annotated[
         bool,
@@ -36,14 +41,21 @@ def check(
     jobs: Annotated[
         int | None,
         typer.Option(
-            "--jobs", "-j", min=1, help="Cases run in parallel. Default: the number of cores."
+            "--jobs",
+            "-j",
+            metavar="N",
+            min=1,
+            help="Cases run in parallel. Default: the number of cores.",
         ),
     ] = None,
     shard: Annotated[
-        str | None, typer.Option("--shard", help="Run shard I of N (e.g. 2/4) for a CI job matrix.")
+        str | None,
+        typer.Option(
+            "--shard", metavar="I/N", help="Run shard I of N (e.g. 2/4) for a CI job matrix."
+        ),
     ] = None,
     junit: Annotated[
-        Path | None, typer.Option("--junit", help="Write a JUnit XML report here.")
+        Path | None, typer.Option("--junit", metavar="FILE", help="Write a JUnit XML report here.")
     ] = None,
     list_only: Annotated[
         bool, typer.Option("--list", help="Print the cases without running them.")
@@ -53,12 +65,17 @@ def check(
         bool, typer.Option("--keep", help="Keep every case's folder, not only the failing ones.")
     ] = False,
     template: Annotated[
-        str | None, typer.Option("--template", help="Check another template: a path or git URL.")
+        str | None,
+        typer.Option(
+            "--template", metavar="PATH_OR_URL", help="Check another template: a path or git URL."
+        ),
     ] = None,
     workdir: Annotated[
         Path | None,
         typer.Option(
-            "--workdir", help="Where cases are rendered. Default: a new temporary folder."
+            "--workdir",
+            metavar="DIR",
+            help="Where cases are rendered. Default: a new temporary folder.",
         ),
     ] = None,
 ) -> None:

@@ -11,7 +11,8 @@ import typer
 def list_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the registry as JSON.")] = False,
     template: Annotated[
-        str | None, typer.Option("--template", help="List another template's registry.")
+        str | None,
+        typer.Option("--template", metavar="PATH_OR_URL", help="List another template's registry."),
     ] = None,
 ) -> None:
     """List the frameworks and extensions the template offers."""

@@ -26,28 +26,45 @@ def new(
         typer.Argument(
             help="Folder to create. Default: the project name, in the current folder.",
             show_default=False,
+            metavar="PATH",
         ),
     ] = None,
     framework: Annotated[
-        str | None, typer.Option("--framework", "-f", help="Web framework (see `scaffold list`).")
+        str | None,
+        typer.Option(
+            "--framework", "-f", metavar="NAME", help="Web framework (see `scaffold list`)."
+        ),
     ] = None,
     with_: Annotated[
         list[str] | None,
-        typer.Option("--with", help="Extensions to add, comma-separated; repeatable."),
+        typer.Option(
+            "--with", metavar="EXT[,EXT]", help="Extensions to add, comma-separated; repeatable."
+        ),
     ] = None,
     without: Annotated[
         list[str] | None,
-        typer.Option("--without", help="Extensions to leave out, comma-separated; repeatable."),
+        typer.Option(
+            "--without",
+            metavar="EXT[,EXT]",
+            help="Extensions to leave out, comma-separated; repeatable.",
+        ),
     ] = None,
     name: Annotated[
-        str | None, typer.Option("--name", help="Project name. Default: the folder's name.")
+        str | None,
+        typer.Option("--name", metavar="TEXT", help="Project name. Default: the folder's name."),
     ] = None,
     python: Annotated[
-        str | None, typer.Option("--python", help="Oldest Python version supported, e.g. 3.12.")
+        str | None,
+        typer.Option("--python", metavar="X.Y", help="Oldest Python version supported, e.g. 3.12."),
     ] = None,
     data: Annotated[
         list[str] | None,
-        typer.Option("--data", "-d", help="Answer a template question: KEY=VALUE; repeatable."),
+        typer.Option(
+            "--data",
+            "-d",
+            metavar="KEY=VALUE",
+            help="Answer a template question: KEY=VALUE; repeatable.",
+        ),
     ] = None,
     defaults: Annotated[
         bool,
@@ -61,7 +78,9 @@ def new(
     template: Annotated[
         str | None,
         typer.Option(
-            "--template", help="Another Copier template: a path or git URL (a fork of ours)."
+            "--template",
+            metavar="PATH_OR_URL",
+            help="Another Copier template: a path or git URL (a fork of ours).",
         ),
     ] = None,
     trust: Annotated[
@@ -77,7 +96,8 @@ def new(
         bool | None, typer.Option("--lock/--no-lock", help="Write uv.lock.", show_default="--lock")
     ] = None,
     config: Annotated[
-        Path | None, typer.Option("--config", help="Config file with your defaults (TOML).")
+        Path | None,
+        typer.Option("--config", metavar="FILE", help="Config file with your defaults (TOML)."),
     ] = None,
 ) -> None:
     """Create a new project from the template."""
