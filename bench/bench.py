@@ -265,14 +265,29 @@ def bench_throughput(frameworks: Sequence[str], work: Path, seconds: int, rounds
                 command[0] = str(project / ".venv" / "bin" / command[0])
                 samples[kind].append(serve_and_load(command, project, app_env, port, seconds))
         bare, starter = (statistics.median(samples[k]) for k in ("bare", "starter"))
-        report[framework] = {"bare": bare, "starter": starter, "ratio": starter / bare, "server": server.name}
+        report[framework] = {
+            "bare": bare,
+            "starter": starter,
+            "ratio": starter / bare,
+            "server": server.name,
+            "bare_range": [min(samples["bare"]), max(samples["bare"])],
+            "starter_range": [min(samples["starter"]), max(samples["starter"])],
+        }
     return report
+
+
+def pinned(cpu: int, argv: list[str]) -> list[str]:
+    """Pin the server and the load generator to different cores (when taskset and two cores
+    exist), so they do not steal each other's time slices: it removes most of the noise."""
+    if shutil.which("taskset") and (os.cpu_count() or 1) >= 2:
+        return ["taskset", "-c", str(cpu), *argv]
+    return argv
 
 
 def serve_and_load(command: list[str], cwd: Path, env: dict[str, str], port: int, seconds: int) -> float:
     url = f"http://127.0.0.1:{port}/"
     process = subprocess.Popen(
-        command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        pinned(1, command), cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
     try:
         deadline = time.monotonic() + 60
@@ -285,19 +300,21 @@ def serve_and_load(command: list[str], cwd: Path, env: dict[str, str], port: int
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise SystemExit(f"server did not come up: {' '.join(command)}") from None
                 time.sleep(0.2)
+        load(url, 1)  # warm-up: first requests pay for lazy imports and caches
         return load(url, seconds)
     finally:
         stop(process)
 
 
 def load_generator_name() -> str:
-    return "wrk -t1 -c8" if shutil.which("wrk") else "python http.client, 8 keep-alive connections"
+    name = "wrk -t1 -c8" if shutil.which("wrk") else "python http.client, 8 keep-alive connections"
+    return name + (", server and load on separate cores" if pinned(0, []) else "")
 
 
 def load(url: str, seconds: int) -> float:
     if shutil.which("wrk"):
         done = subprocess.run(
-            ["wrk", "-t1", "-c8", f"-d{seconds}s", url], capture_output=True, text=True, check=True
+            pinned(0, ["wrk", "-t1", "-c8", f"-d{seconds}s", url]), capture_output=True, text=True, check=True
         )
         match = re.search(r"Requests/sec:\s+([\d.]+)", done.stdout)
         if not match:
@@ -354,6 +371,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10, help="repetitions per timed command")
     parser.add_argument("--seconds", type=int, default=5, help="load duration per throughput sample")
     parser.add_argument("--rounds", type=int, default=3, help="throughput samples per app")
+    parser.add_argument("--frameworks", nargs="*", default=FRAMEWORKS, choices=FRAMEWORKS)
     parser.add_argument("--output", type=Path, default=REPO / "bench" / "results" / "latest.json")
     args = parser.parse_args()
     wanted = set(args.only or ["startup", "render", "green", "check", "throughput"])
@@ -363,9 +381,9 @@ def main() -> None:
         steps: dict[str, Callable[[], Report]] = {
             "startup": lambda: bench_startup(args.runs, work),
             "render": lambda: bench_render(args.runs, work),
-            "green": lambda: bench_time_to_green(FRAMEWORKS, work),
+            "green": lambda: bench_time_to_green(args.frameworks, work),
             "check": lambda: bench_check([1, 2], work),
-            "throughput": lambda: bench_throughput(FRAMEWORKS, work, args.seconds, args.rounds),
+            "throughput": lambda: bench_throughput(args.frameworks, work, args.seconds, args.rounds),
         }
         for name, step in steps.items():
             if name in wanted:
@@ -407,11 +425,15 @@ def render_markdown(results: Report) -> str:
     if "throughput" in results:
         throughput = results["throughput"]
         out += [f"### Throughput, GET /, 1 worker ({throughput['load_generator']})", "",
-                "| framework | server | bare app req/s | starter req/s | starter / bare |", "|---|---|---|---|---|"]
+                "| framework | server | bare app req/s (min-max) | starter req/s (min-max) | starter / bare |", "|---|---|---|---|---|"]
         for framework in FRAMEWORKS:
             if framework in throughput:
                 row = throughput[framework]
-                out.append(f"| {framework} | {row['server']} | {row['bare']:.0f} | {row['starter']:.0f} | {row['ratio']:.2f} |")
+                bare_range, starter_range = row["bare_range"], row["starter_range"]
+                out.append(
+                    f"| {framework} | {row['server']} | {row['bare']:.0f} ({bare_range[0]:.0f}-{bare_range[1]:.0f}) "
+                    f"| {row['starter']:.0f} ({starter_range[0]:.0f}-{starter_range[1]:.0f}) | {row['ratio']:.2f} |"
+                )
         out.append("")
     return "\n".join(out)
 
