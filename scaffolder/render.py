@@ -4,7 +4,7 @@ Nothing half-written is ever left behind: Copier writes into `.<name>.scaffold-*
 destination, post-render steps (lock, git) run there too, and only a complete project is moved
 into place, by one rename when the destination is new or empty. With `force` into a non-empty
 folder, the rendered files replace their namesakes one by one; files the template does not
-produce are never touched.
+produce are never touched; neither is an existing destination folder itself.
 """
 
 from __future__ import annotations
@@ -133,10 +133,12 @@ def _run_copier(
 
 def _move_into_place(staging: Path, destination: Path) -> None:
     try:
-        if not destination.exists() or not any(destination.iterdir()):
+        if not destination.exists():
             # One rename: the project appears complete or not at all.
             staging.replace(destination)
             return
+        # An existing folder (empty, or --force) stays the same folder: replacing it would leave
+        # a shell whose working directory it is (`scaffold new .`) in a deleted directory.
         _check_no_type_clash(staging, destination)
         for source in sorted(staging.rglob("*")):
             target = destination / source.relative_to(staging)

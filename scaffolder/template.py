@@ -14,6 +14,7 @@ the source (`_src_path`) and version (`_commit`) in `.copier-answers.yml`. So:
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import os
@@ -31,7 +32,8 @@ from scaffolder.toolchain import git_bin
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 CONFIG_NAMES = ("copier.yml", "copier.yaml")
-_REMOTE_PREFIXES = ("gh:", "gl:", "git@", "git+", "https://", "http://", "ssh://", "file://")
+# What Copier itself treats as a git URL (besides anything ending in .git).
+_REMOTE_PREFIXES = ("gh:", "gl:", "git@", "git://", "git+", "https://")
 # A commit identity for the mirror, which belongs to scaffolder, not to the user.
 _MIRROR_GIT = ["-c", "user.name=scaffolder", "-c", "user.email=scaffolder@localhost"]
 
@@ -65,7 +67,11 @@ def resolve_template(spec: str | None = None) -> TemplateSource:
     """The template to render: the bundled one by default, else a path or git URL."""
     if spec is None:
         return _bundled()
-    if spec.startswith(_REMOTE_PREFIXES):
+    if spec.startswith("file://"):
+        raise TemplateError(
+            f"template {spec!r}: write a local git URL as git+{spec}, or give the path"
+        )
+    if spec.startswith(_REMOTE_PREFIXES) or (spec.endswith(".git") and not Path(spec).is_dir()):
         return TemplateSource(src=spec, local_root=_clone(spec), vcs_ref=None)
     root = Path(spec).expanduser().resolve()
     if not root.is_dir():
@@ -135,8 +141,13 @@ def _clone(url: str) -> Path:
     if git_bin() is None:
         raise TemplateError(f"git is needed to use the template {url}, and it is not installed")
     target = Path(tempfile.mkdtemp(prefix="scaffolder-template-"))
+    atexit.register(shutil.rmtree, target, ignore_errors=True)
+    origin = url.removeprefix("git+")
+    for alias, host in (("gh:", "https://github.com/"), ("gl:", "https://gitlab.com/")):
+        if origin.startswith(alias):  # Copier's shorthands, which git does not know
+            origin = host + origin.removeprefix(alias).lstrip("/")
     result = subprocess.run(
-        ["git", "clone", "--quiet", "--depth", "1", url.removeprefix("git+"), str(target)],
+        ["git", "clone", "--quiet", "--depth", "1", origin, str(target)],
         capture_output=True,
         text=True,
         check=False,

@@ -527,3 +527,51 @@ def test_unexpected_errors_are_one_line_unless_debug(
     )
     with pytest.raises(RuntimeError):
         scaffold("--debug", "new", "shop2", "--defaults", *FAST)
+
+
+def test_new_into_the_current_empty_folder_keeps_that_folder(
+    scaffold: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    here = tmp_path / "orders"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    inode = here.stat().st_ino
+    result = scaffold("new", ".", "--defaults", *FAST)
+    assert result.code == 0, result.err
+    assert answers_of(here)["project_name"] == "orders"
+    assert here.stat().st_ino == inode  # the shell's working directory was not replaced
+    assert Path.cwd() == here
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders"]
+
+
+def test_a_git_url_template_is_recorded_as_given_and_its_clone_removed(tmp_path: Path) -> None:
+    template = fork_template(tmp_path / "fork")
+    url = f"git+file://{template}"
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scaffolder",
+            "new",
+            "shop",
+            "--template",
+            url,
+            "-f",
+            "bottle",
+            "--defaults",
+            *FAST,
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    answers = answers_of(tmp_path / "shop")
+    assert (answers["_src_path"], answers["_commit"]) == (url, "v1.0.0")
+    assert answers["framework"] == "bottle"
+    assert list(scratch.iterdir()) == []  # the clone read for the registry is gone

@@ -43,11 +43,15 @@ def test_own_workflow_is_valid_and_shards_the_check() -> None:
     checker = Path(sys.executable).parent / "check-jsonschema"
     done = subprocess.run(
         [str(checker), "--builtin-schema", "vendor.github-workflows", str(workflow)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     jobs = yaml.safe_load(workflow.read_text())["jobs"]
     shards = jobs["check"]["strategy"]["matrix"]["shard"]
-    command = next(step["run"] for step in jobs["check"]["steps"] if "scaffold check" in step.get("run", ""))
+    command = next(
+        step["run"] for step in jobs["check"]["steps"] if "scaffold check" in step.get("run", "")
+    )
     assert f"--shard ${{{{ matrix.shard }}}}/{len(shards)}" in command
     assert shards == list(range(1, len(shards) + 1))

@@ -28,7 +28,9 @@ def spawn(tmp_path: Path, *args: str) -> pexpect.spawn:
 def test_questions_summary_and_confirmation(tmp_path: Path) -> None:
     child = spawn(tmp_path, "--no-lock", "--no-git")
     child.expect("Project name")
-    child.send("Tea Shop" + ENTER)
+    child.send("class" + ENTER)  # refused in the prompt, with the reason
+    child.expect("'class' is a Python keyword")
+    child.send("\b" * 5 + "Tea Shop" + ENTER)
     child.expect("Framework")
     child.expect("Flask")
     child.send(DOWN + ENTER)  # FastAPI, the second choice

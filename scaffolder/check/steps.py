@@ -78,9 +78,11 @@ class CaseRunner:
         registry: Registry,
         workdir: Path,
         *,
+        trust: bool = False,
         on_step: StepCallback | None = None,
     ) -> None:
         self.template = template
+        self.trust = trust
         self.registry = registry
         self.workdir = workdir
         self.on_step = on_step or (lambda case, step: None)
@@ -126,7 +128,7 @@ class CaseRunner:
                 python=case.python,
                 extensions=case.extensions,
             )
-            created = create(spec, project, template=self.template)
+            created = create(spec, project, template=self.template, trust=self.trust)
         except ScaffoldError as exc:
             return StepResult(name, False, time.perf_counter() - started, "scaffold new", str(exc))
         notes = "\n".join(created.warnings)

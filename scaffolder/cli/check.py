@@ -70,6 +70,9 @@ def check(
             "--template", metavar="PATH_OR_URL", help="Check another template: a path or git URL."
         ),
     ] = None,
+    trust: Annotated[
+        bool, typer.Option("--trust", help="Allow a template that runs its own code (tasks).")
+    ] = False,
     workdir: Annotated[
         Path | None,
         typer.Option(
@@ -111,7 +114,7 @@ def check(
 
     root = workdir.absolute() if workdir else Path(tempfile.mkdtemp(prefix="scaffold-check-"))
     out = ui.console()
-    runner = CaseRunner(source, registry, root)
+    runner = CaseRunner(source, registry, root, trust=trust)
     results = run_cases(
         runner,
         cases,

@@ -133,7 +133,7 @@ def new(
     if name is None:
         if not asking:
             raise UsageError("no project name: give a PATH or --name")
-        name = ui.ask_name()
+        name = ui.ask_name(lambda text: _name_problem(text, registry))
 
     extensions = None
     if asking:
@@ -180,6 +180,17 @@ def new(
     for warning in created.warnings:
         out.print(f"[yellow]warning:[/] {warning}")
     _show_next_steps(out, created, registry)
+
+
+def _name_problem(text: str, registry: Any) -> str | None:
+    from scaffolder.names import derive_names
+    from scaffolder.project import reserved_names
+
+    try:
+        derive_names(text, reserved=reserved_names(registry))
+    except UsageError as refused:
+        return str(refused)
+    return None
 
 
 def _first(*values: bool | None, default: bool) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -33,14 +33,13 @@ def _ask(question: Any) -> Any:
     return question.unsafe_ask()
 
 
-def ask_name(default: str | None = None) -> str:
+def ask_name(problem: Callable[[str], str | None]) -> str:
+    """Ask for the project name until `problem` finds nothing wrong with it."""
     import questionary
 
     answer: str = _ask(
         questionary.text(
-            "Project name (e.g. my-shop):",
-            default=default or "",
-            validate=lambda text: bool(text.strip()) or "a name is needed",
+            "Project name (e.g. my-shop):", validate=lambda text: problem(text) or True
         )
     )
     return answer
