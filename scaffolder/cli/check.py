@@ -13,6 +13,7 @@ import typer
 
 from scaffolder import answers
 from scaffolder.cli import ui
+from scaffolder.cli.options import TemplateOption, TrustOption
 
 
 def check(
@@ -64,15 +65,8 @@ def check(
     keep: Annotated[
         bool, typer.Option("--keep", help="Keep every case's folder, not only the failing ones.")
     ] = False,
-    template: Annotated[
-        str | None,
-        typer.Option(
-            "--template", metavar="PATH_OR_URL", help="Check another template: a path or git URL."
-        ),
-    ] = None,
-    trust: Annotated[
-        bool, typer.Option("--trust", help="Allow a template that runs its own code (tasks).")
-    ] = False,
+    template: TemplateOption = None,
+    trust: TrustOption = False,
     workdir: Annotated[
         Path | None,
         typer.Option(

@@ -7,13 +7,12 @@ from typing import Annotated
 
 import typer
 
+from scaffolder.cli.options import TemplateOption
+
 
 def list_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the registry as JSON.")] = False,
-    template: Annotated[
-        str | None,
-        typer.Option("--template", metavar="PATH_OR_URL", help="List another template's registry."),
-    ] = None,
+    template: TemplateOption = None,
 ) -> None:
     """List the frameworks and extensions the template offers."""
     from scaffolder.registry import Registry

@@ -10,6 +10,7 @@ import typer
 
 from scaffolder import answers, toolchain
 from scaffolder.cli import ui
+from scaffolder.cli.options import TemplateOption, TrustOption
 from scaffolder.errors import UsageError
 
 # `--data KEY=VALUE` may answer these questions too, as long as it agrees with the option.
@@ -75,17 +76,8 @@ def new(
     force: Annotated[
         bool, typer.Option("--force", help="Render into a non-empty folder (other files are kept).")
     ] = False,
-    template: Annotated[
-        str | None,
-        typer.Option(
-            "--template",
-            metavar="PATH_OR_URL",
-            help="Another Copier template: a path or git URL (a fork of ours).",
-        ),
-    ] = None,
-    trust: Annotated[
-        bool, typer.Option("--trust", help="Allow a template that runs its own code (tasks).")
-    ] = False,
+    template: TemplateOption = None,
+    trust: TrustOption = False,
     git: Annotated[
         bool | None,
         typer.Option(
