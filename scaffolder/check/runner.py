@@ -59,8 +59,10 @@ class Progress:
             self.done += 1
             failing = result.failing_step
             verdict = "[green]passed[/]" if failing is None else f"[red]failed[/] at {failing.name}"
+            # soft_wrap: log lines keep ids and paths whole, so piped output can be searched
             self.console.print(
-                f"[{self.done}/{self.total}] {result.case.id} {verdict} in {result.seconds:.1f} s"
+                f"\\[{self.done}/{self.total}] {result.case.id} {verdict} in {result.seconds:.1f} s",
+                soft_wrap=True,
             )
             if self._live is not None:
                 self._live.advance(self._task)
@@ -103,15 +105,15 @@ def print_summary(console: Console, results: Sequence[CaseResult], *, kept: bool
         if failing is None:
             continue
         console.rule(f"[red]{result.case.id}: {failing.name} failed")
-        console.print(f"$ {failing.command}", markup=False)
-        console.print(failing.tail(), markup=False, highlight=False)
-        console.print(f"kept at {result.project}", markup=False)
+        console.print(f"$ {failing.command}", markup=False, soft_wrap=True)
+        console.print(failing.tail(), markup=False, highlight=False, soft_wrap=True)
+        console.print(f"kept at {result.project}", markup=False, soft_wrap=True)
     failed = sum(not result.passed for result in results)
     passed = len(results) - failed
     where = (
         f"; folders in {results[0].project.parent.parent}" if results and (kept or failed) else ""
     )
-    console.print(f"{passed} passed, {failed} failed{where}", markup=False)
+    console.print(f"{passed} passed, {failed} failed{where}", markup=False, soft_wrap=True)
 
 
 def write_junit(path: Path, results: Sequence[CaseResult]) -> None:

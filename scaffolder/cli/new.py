@@ -240,7 +240,8 @@ def _show_summary(out: Any, spec: Any, destination: Path, typed_name: str) -> No
 
 
 def _show_next_steps(out: Any, created: Any, registry: Any) -> None:
-    from rich.panel import Panel
+    """A short next-steps section; commands unwrapped and unboxed, so they copy and paste."""
+    from rich.rule import Rule
 
     spec = created.spec
     server = registry.framework(spec.framework).server.command(
@@ -255,11 +256,14 @@ def _show_next_steps(out: Any, created: Any, registry: Any) -> None:
         f"uv run {shlex.join(server)}",
     ]
     if (hint := _pyenv_hint(spec.python_version)) is not None:
-        lines += ["", hint]
+        lines += ["", *hint.splitlines()]
     title = (
         f"Created {spec.names.project} ({'uv.lock, ' if created.locked else ''}git: {created.git})"
     )
-    out.print(Panel("\n".join(lines), title=title, title_align="left", expand=False))
+    out.print(Rule(f"[bold green]{title}[/]", align="left"))
+    for line in lines:
+        out.print(f"  {line}" if line else "", markup=False, soft_wrap=True)
+    out.print(Rule(style="dim"))
 
 
 def _pyenv_hint(python_version: str) -> str | None:

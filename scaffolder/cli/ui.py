@@ -16,8 +16,7 @@ def console() -> Console:
     """A console on stderr: stdout stays for machine-readable output."""
     from rich.console import Console
 
-    # soft_wrap: long lines (paths, commands) stay whole, so logs and piped output can be searched.
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return Console(stderr=True, highlight=False)
 
 
 def interactive() -> bool:
