@@ -60,9 +60,9 @@ class Progress:
             failing = result.failing_step
             verdict = "[green]passed[/]" if failing is None else f"[red]failed[/] at {failing.name}"
             # soft_wrap: log lines keep ids and paths whole, so piped output can be searched
+            counter = f"\\[{self.done}/{self.total}]"  # escaped: not rich markup
             self.console.print(
-                f"\\[{self.done}/{self.total}] {result.case.id} {verdict} in {result.seconds:.1f} s",
-                soft_wrap=True,
+                f"{counter} {result.case.id} {verdict} in {result.seconds:.1f} s", soft_wrap=True
             )
             if self._live is not None:
                 self._live.advance(self._task)
