@@ -36,13 +36,17 @@ FRAMEWORKS = ["flask", "fastapi", "falcon", "bottle"]
 Report = dict[str, Any]
 
 
-def run(argv: Sequence[str], *, cwd: Path | None = None, env: dict[str, str] | None = None) -> float:
+def run(
+    argv: Sequence[str], *, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> float:
     """Run a command once; return its wall time. A failure stops the benchmark loudly."""
     started = time.perf_counter()
     done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
-        raise SystemExit(f"benchmark command failed: {' '.join(argv)}\n{done.stdout}\n{done.stderr}")
+        raise SystemExit(
+            f"benchmark command failed: {' '.join(argv)}\n{done.stdout}\n{done.stderr}"
+        )
     return elapsed
 
 
@@ -78,7 +82,10 @@ def bench_startup(runs: int, work: Path) -> Report:
         env = bytecode_env(mode, work / "pycache")
         for argv in commands.values():
             run(argv, env=env)  # warm the file cache (and, in bytecode mode, the .pyc files)
-        rows = {name: repeat(runs, lambda argv=argv: run(argv, env=env)) for name, argv in commands.items()}
+        rows = {
+            name: repeat(runs, lambda argv=argv, env=env: run(argv, env=env))
+            for name, argv in commands.items()
+        }
         base = rows["python -c pass"]["median"]
         for row in rows.values():
             row["ratio"] = row["median"] / base
@@ -91,7 +98,10 @@ def import_graph() -> Report:
     """Which modules `scaffold --help` imports, and the heaviest of them."""
     probe = "from scaffolder.cli import run; run(['--help'])"
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", probe], capture_output=True, text=True, check=True
+        [sys.executable, "-X", "importtime", "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     rows = []
     for line in done.stderr.splitlines():
@@ -112,7 +122,12 @@ def import_graph() -> Report:
 # -- 2. Render ----------------------------------------------------------------------------------
 
 
-ANSWERS = {"project_name": "shop", "package_name": "shop", "framework": "flask", "python_version": "3.12"}
+ANSWERS = {
+    "project_name": "shop",
+    "package_name": "shop",
+    "framework": "flask",
+    "python_version": "3.12",
+}
 
 
 def bench_render(runs: int, work: Path) -> Report:
@@ -120,16 +135,33 @@ def bench_render(runs: int, work: Path) -> Report:
     env["GIT_AUTHOR_NAME"] = env["GIT_COMMITTER_NAME"] = "bench"
     env["GIT_AUTHOR_EMAIL"] = env["GIT_COMMITTER_EMAIL"] = "bench@localhost"
     data = [arg for key, value in ANSWERS.items() for arg in ("-d", f"{key}={value}")]
-    copier_cmd = [str(BIN / "copier"), "copy", "--defaults", "--quiet", "--vcs-ref", "HEAD", str(REPO)]
+    copier_cmd = [
+        str(BIN / "copier"),
+        "copy",
+        "--defaults",
+        "--quiet",
+        "--vcs-ref",
+        "HEAD",
+        str(REPO),
+    ]
     scaffold_cmd = [str(BIN / "scaffold"), "new", "--defaults", "-f", "flask"]
     cookie_template = build_cookiecutter_template(work)
     commands = {
         "copier copy --defaults (reference)": lambda dest: [*copier_cmd, str(dest), *data],
-        "scaffold new --defaults --no-lock --no-git": lambda dest: [*scaffold_cmd, "--no-lock", "--no-git", str(dest)],
+        "scaffold new --defaults --no-lock --no-git": lambda dest: [
+            *scaffold_cmd,
+            "--no-lock",
+            "--no-git",
+            str(dest),
+        ],
         "scaffold new --defaults --no-lock": lambda dest: [*scaffold_cmd, "--no-lock", str(dest)],
         "scaffold new --defaults (lock + git)": lambda dest: [*scaffold_cmd, str(dest)],
         "cookiecutter --no-input": lambda dest: [
-            str(BIN / "cookiecutter"), "--no-input", "--output-dir", str(dest), str(cookie_template),
+            str(BIN / "cookiecutter"),
+            "--no-input",
+            "--output-dir",
+            str(dest),
+            str(cookie_template),
         ],
     }
 
@@ -145,7 +177,11 @@ def bench_render(runs: int, work: Path) -> Report:
     base = rows["copier copy --defaults (reference)"]["median"]
     for row in rows.values():
         row["ratio"] = row["median"] / base
-    return {"rows": rows, "files": count_files(work, env), "cookiecutter_files": count_tree(cookie_template)}
+    return {
+        "rows": rows,
+        "files": count_files(work, env),
+        "cookiecutter_files": count_tree(cookie_template),
+    }
 
 
 def count_files(work: Path, env: dict[str, str]) -> int:
@@ -166,14 +202,19 @@ def build_cookiecutter_template(work: Path) -> Path:
     starter = work / "cookie-source" / "shop"
     shutil.rmtree(starter.parent, ignore_errors=True)
     starter.parent.mkdir(parents=True)
-    run([str(BIN / "scaffold"), "new", "--defaults", "--no-lock", "--no-git", str(starter)], env=toolchain.tool_env())
+    run(
+        [str(BIN / "scaffold"), "new", "--defaults", "--no-lock", "--no-git", str(starter)],
+        env=toolchain.tool_env(),
+    )
     template = work / "cookiecutter-template"
     shutil.rmtree(template, ignore_errors=True)
     root = template / "{{cookiecutter.project_name}}"
     for path in starter.rglob("*"):
         if not path.is_file() or path.name == ".copier-answers.yml":
             continue
-        relative = str(path.relative_to(starter)).replace("src/shop", "src/{{cookiecutter.package_name}}")
+        relative = str(path.relative_to(starter)).replace(
+            "src/shop", "src/{{cookiecutter.package_name}}"
+        )
         target = root / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         text = path.read_text()
@@ -181,7 +222,9 @@ def build_cookiecutter_template(work: Path) -> Path:
             target.write_text("{% raw %}" + text + "{% endraw %}")
         else:
             target.write_text(text.replace("shop", "{{cookiecutter.package_name}}"))
-    (template / "cookiecutter.json").write_text(json.dumps({"project_name": "shop", "package_name": "shop"}))
+    (template / "cookiecutter.json").write_text(
+        json.dumps({"project_name": "shop", "package_name": "shop"})
+    )
     return template
 
 
@@ -203,7 +246,11 @@ def bench_time_to_green(frameworks: Sequence[str], work: Path) -> Report:
             where.mkdir(parents=True)
             project = where / "shop"
             timings = [
-                run([str(BIN / "scaffold"), "new", "shop", "-f", framework, "--defaults"], cwd=where, env=env),
+                run(
+                    [str(BIN / "scaffold"), "new", "shop", "-f", framework, "--defaults"],
+                    cwd=where,
+                    env=env,
+                ),
                 run([uv, "sync", "--quiet"], cwd=project, env=env),
                 run([uv, "run", "--quiet", "pytest", "-q"], cwd=project, env=env),
             ]
@@ -223,8 +270,14 @@ def bench_check(jobs_list: Sequence[int], work: Path) -> Report:
     report: Report = {}
     for jobs in jobs_list:
         junit = work / f"check-{jobs}.xml"
-        wall = run([str(BIN / "scaffold"), "check", "--jobs", str(jobs), "--junit", str(junit)], env=toolchain.tool_env())
-        cases = {case.get("name"): float(case.get("time", 0)) for case in ET.parse(junit).iter("testcase")}
+        wall = run(
+            [str(BIN / "scaffold"), "check", "--jobs", str(jobs), "--junit", str(junit)],
+            env=toolchain.tool_env(),
+        )
+        cases = {
+            case.get("name"): float(case.get("time", 0))
+            for case in ET.parse(junit).iter("testcase")
+        }
         report[str(jobs)] = {
             "wall": wall,
             "cases": len(cases),
@@ -249,7 +302,11 @@ def bench_throughput(frameworks: Sequence[str], work: Path, seconds: int, rounds
         where = work / "throughput" / framework
         shutil.rmtree(where, ignore_errors=True)
         where.mkdir(parents=True)
-        run([str(BIN / "scaffold"), "new", "shop", "-f", framework, "--defaults", "--no-git"], cwd=where, env=env)
+        run(
+            [str(BIN / "scaffold"), "new", "shop", "-f", framework, "--defaults", "--no-git"],
+            cwd=where,
+            env=env,
+        )
         project = where / "shop"
         run([uv, "sync", "--quiet", "--no-dev"], cwd=project, env=env)
         server = registry.framework(framework).server
@@ -284,16 +341,23 @@ def pinned(cpu: int, argv: list[str]) -> list[str]:
     return argv
 
 
-def serve_and_load(command: list[str], cwd: Path, env: dict[str, str], port: int, seconds: int) -> float:
+def serve_and_load(
+    command: list[str], cwd: Path, env: dict[str, str], port: int, seconds: int
+) -> float:
     url = f"http://127.0.0.1:{port}/"
     process = subprocess.Popen(
-        pinned(1, command), cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        pinned(1, command),
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 60
         while True:
             try:
-                with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback)
+                with urllib.request.urlopen(url, timeout=2) as response:
                     if response.status == 200:
                         break
             except OSError:
@@ -314,7 +378,10 @@ def load_generator_name() -> str:
 def load(url: str, seconds: int) -> float:
     if shutil.which("wrk"):
         done = subprocess.run(
-            pinned(0, ["wrk", "-t1", "-c8", f"-d{seconds}s", url]), capture_output=True, text=True, check=True
+            pinned(0, ["wrk", "-t1", "-c8", f"-d{seconds}s", url]),
+            capture_output=True,
+            text=True,
+            check=True,
         )
         match = re.search(r"Requests/sec:\s+([\d.]+)", done.stdout)
         if not match:
@@ -360,16 +427,22 @@ def machine() -> Report:
         "cpus": os.cpu_count(),
         "platform": platform.platform(),
         "python": platform.python_version(),
-        "uv": subprocess.run([toolchain.uv_bin(), "--version"], capture_output=True, text=True, check=False).stdout.strip(),
+        "uv": subprocess.run(
+            [toolchain.uv_bin(), "--version"], capture_output=True, text=True, check=False
+        ).stdout.strip(),
         "loadavg_at_start": load_avg,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", nargs="*", choices=["startup", "render", "green", "check", "throughput"])
+    parser.add_argument(
+        "--only", nargs="*", choices=["startup", "render", "green", "check", "throughput"]
+    )
     parser.add_argument("--runs", type=int, default=10, help="repetitions per timed command")
-    parser.add_argument("--seconds", type=int, default=5, help="load duration per throughput sample")
+    parser.add_argument(
+        "--seconds", type=int, default=5, help="load duration per throughput sample"
+    )
     parser.add_argument("--rounds", type=int, default=3, help="throughput samples per app")
     parser.add_argument("--frameworks", nargs="*", default=FRAMEWORKS, choices=FRAMEWORKS)
     parser.add_argument("--output", type=Path, default=REPO / "bench" / "results" / "latest.json")
@@ -383,7 +456,9 @@ def main() -> None:
             "render": lambda: bench_render(args.runs, work),
             "green": lambda: bench_time_to_green(args.frameworks, work),
             "check": lambda: bench_check([1, 2], work),
-            "throughput": lambda: bench_throughput(args.frameworks, work, args.seconds, args.rounds),
+            "throughput": lambda: bench_throughput(
+                args.frameworks, work, args.seconds, args.rounds
+            ),
         }
         for name, step in steps.items():
             if name in wanted:
@@ -398,34 +473,68 @@ def render_markdown(results: Report) -> str:
     out = [f"Machine: {json.dumps(results['machine'])}", ""]
     if "startup" in results:
         for mode in ("bytecode", "source"):
-            out += [f"### Start-up ({mode})", "", "| command | median | min | x python -c pass |", "|---|---|---|---|"]
+            out += [
+                f"### Start-up ({mode})",
+                "",
+                "| command | median | min | x python -c pass |",
+                "|---|---|---|---|",
+            ]
             for name, row in results["startup"][mode].items():
-                out.append(f"| `{name}` | {row['median'] * 1000:.0f} ms | {row['min'] * 1000:.0f} ms | {row['ratio']:.1f} |")
+                out.append(
+                    f"| `{name}` | {row['median'] * 1000:.0f} ms | {row['min'] * 1000:.0f} ms | {row['ratio']:.1f} |"
+                )
             out.append("")
         imports = results["startup"]["imports"]
-        out += [f"`scaffold --help` imports {imports['modules']} modules; not imported: {', '.join(imports['absent'])}; "
-                f"imported: {', '.join(imports['present']) or 'none of the heavy ones'}; heaviest: {imports['heaviest_ms']}", ""]
+        out += [
+            f"`scaffold --help` imports {imports['modules']} modules; not imported: {', '.join(imports['absent'])}; "
+            f"imported: {', '.join(imports['present']) or 'none of the heavy ones'}; heaviest: {imports['heaviest_ms']}",
+            "",
+        ]
     if "render" in results:
         render = results["render"]
-        out += [f"### Render ({render['files']} files; cookiecutter template {render['cookiecutter_files']} files)", "",
-                "| command | median | min | x copier copy |", "|---|---|---|---|"]
+        out += [
+            f"### Render ({render['files']} files; cookiecutter template {render['cookiecutter_files']} files)",
+            "",
+            "| command | median | min | x copier copy |",
+            "|---|---|---|---|",
+        ]
         for name, row in render["rows"].items():
-            out.append(f"| `{name}` | {row['median'] * 1000:.0f} ms | {row['min'] * 1000:.0f} ms | {row['ratio']:.2f} |")
+            out.append(
+                f"| `{name}` | {row['median'] * 1000:.0f} ms | {row['min'] * 1000:.0f} ms | {row['ratio']:.2f} |"
+            )
         out.append("")
     if "green" in results:
-        out += ["### Time to green (warm uv cache)", "", "| framework | scaffold new | uv sync | uv run pytest | total |", "|---|---|---|---|---|"]
+        out += [
+            "### Time to green (warm uv cache)",
+            "",
+            "| framework | scaffold new | uv sync | uv run pytest | total |",
+            "|---|---|---|---|---|",
+        ]
         for framework, row in results["green"].items():
-            out.append(f"| {framework} | {row['scaffold new']:.2f} s | {row['uv sync']:.2f} s | {row['uv run pytest']:.2f} s | {row['total']:.2f} s |")
+            out.append(
+                f"| {framework} | {row['scaffold new']:.2f} s | {row['uv sync']:.2f} s | {row['uv run pytest']:.2f} s | {row['total']:.2f} s |"
+            )
         out.append("")
     if "check" in results:
-        out += ["### Check matrix (default set)", "", "| jobs | cases | wall | per case median | per case max | sum of cases |", "|---|---|---|---|---|---|"]
+        out += [
+            "### Check matrix (default set)",
+            "",
+            "| jobs | cases | wall | per case median | per case max | sum of cases |",
+            "|---|---|---|---|---|---|",
+        ]
         for jobs, row in results["check"].items():
-            out.append(f"| {jobs} | {row['cases']} | {row['wall']:.1f} s | {row['case_median']:.1f} s | {row['case_max']:.1f} s | {row['case_sum']:.1f} s |")
+            out.append(
+                f"| {jobs} | {row['cases']} | {row['wall']:.1f} s | {row['case_median']:.1f} s | {row['case_max']:.1f} s | {row['case_sum']:.1f} s |"
+            )
         out.append("")
     if "throughput" in results:
         throughput = results["throughput"]
-        out += [f"### Throughput, GET /, 1 worker ({throughput['load_generator']})", "",
-                "| framework | server | bare app req/s (min-max) | starter req/s (min-max) | starter / bare |", "|---|---|---|---|---|"]
+        out += [
+            f"### Throughput, GET /, 1 worker ({throughput['load_generator']})",
+            "",
+            "| framework | server | bare app req/s (min-max) | starter req/s (min-max) | starter / bare |",
+            "|---|---|---|---|---|",
+        ]
         for framework in FRAMEWORKS:
             if framework in throughput:
                 row = throughput[framework]
