@@ -47,9 +47,10 @@ def scaffold(capsys: pytest.CaptureFixture[str]) -> Iterator[object]:
 
 @pytest.fixture(autouse=True)
 def _isolated_home(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Keep tests away from the user's config and data folders."""
+    """Keep tests away from the user's config and data folders, and out of the checkout."""
+    monkeypatch.chdir(tmp_path)
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("SCAFFOLDER_HOME", str(home / "scaffolder"))

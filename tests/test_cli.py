@@ -21,11 +21,6 @@ from .templates import edit, fork_template, git
 FAST = ("--no-lock", "--no-git")  # the lock and git steps have tests of their own
 
 
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-
-
 def answers_of(project: Path) -> dict[str, Any]:
     data: dict[str, Any] = yaml.safe_load((project / ".copier-answers.yml").read_text())
     return data
@@ -98,6 +93,47 @@ def test_new_with_defaults_renders_the_default_starter(scaffold: Any, tmp_path: 
     assert 'requires-python = ">=3.12"' in (project / "pyproject.toml").read_text()
     assert "my-shop" in result.err
     assert "from 'My Shop'" in result.err
+
+
+DEFAULT_FILES = [
+    ".copier-answers.yml", ".dockerignore", ".editorconfig", ".env.example",
+    ".github/workflows/ci.yml", ".gitignore", ".pre-commit-config.yaml", ".python-version",
+    "Dockerfile", "README.md", "compose.yaml", "pyproject.toml",
+    "src/shop/__init__.py", "src/shop/app.py", "src/shop/logging_setup.py", "src/shop/py.typed",
+    "src/shop/schemas.py", "src/shop/settings.py", "src/shop/store.py",
+    "tests/conftest.py", "tests/test_app.py", "tests/test_logging_setup.py",
+    "tests/test_settings.py", "tests/test_store.py",
+]  # fmt: skip
+
+
+def test_the_default_starter_has_exactly_its_files(scaffold: Any, tmp_path: Path) -> None:
+    assert scaffold("new", "shop", "--defaults", *FAST).code == 0
+    project = tmp_path / "shop"
+    files = sorted(str(p.relative_to(project)) for p in project.rglob("*") if p.is_file())
+    assert files == sorted(DEFAULT_FILES)
+    assert "SHOP_DEBUG=false" in (project / ".env.example").read_text()
+    ignored = (project / ".gitignore").read_text().splitlines()
+    assert ".env" in ignored
+    assert "!.env.example" in ignored
+    assert ".env" in (project / ".dockerignore").read_text().splitlines()
+
+
+def test_without_extensions_only_the_core_remains(scaffold: Any, tmp_path: Path) -> None:
+    result = scaffold(
+        "new", "shop", "--without", "docker,compose,github,pre-commit", "--defaults", *FAST
+    )
+    assert result.code == 0, result.err
+    project = tmp_path / "shop"
+    files = {str(p.relative_to(project)) for p in project.rglob("*") if p.is_file()}
+    extension_files = {
+        ".dockerignore",
+        "Dockerfile",
+        "compose.yaml",
+        ".github/workflows/ci.yml",
+        ".pre-commit-config.yaml",
+    }
+    assert files == set(DEFAULT_FILES) - extension_files
+    assert "pre-commit" not in (project / "pyproject.toml").read_text()
 
 
 def test_new_takes_framework_extensions_python_and_data(scaffold: Any, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from scaffolder import toolchain
 from scaffolder.check.matrix import Case
-from scaffolder.check.steps import CaseRunner
+from scaffolder.check.steps import CaseRunner, free_port, stop, wait_for_health
 from scaffolder.registry import Registry
 from scaffolder.template import TemplateSource
 
@@ -92,3 +92,21 @@ def test_scaffold_new_then_the_generated_readme_commands(tmp_path: Path) -> None
         ).stdout
         == ""
     )
+
+    # "Run it": the production server command, exactly as written, on the port in $PORT.
+    run_it = re.search(r"## Run it\n.*?```console\n(.*?)\n```", readme, re.DOTALL)
+    assert run_it is not None
+    port = free_port()
+    server = subprocess.Popen(
+        ["bash", "-c", f"exec {run_it.group(1)}"],
+        cwd=project,
+        env={**env, "PORT": str(port)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        verdict = wait_for_health(server, f"http://127.0.0.1:{port}/health", 90)
+    finally:
+        stop(server)
+    assert verdict.startswith("healthy"), verdict

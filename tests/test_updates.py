@@ -62,7 +62,7 @@ def test_update_pulls_template_changes_and_keeps_user_edits(generated: tuple[Pat
     )
     commit(project, "user edit")
     edit(
-        template / "templates" / "common" / ".gitignore",
+        template / "templates" / "common" / ".gitignore.jinja",
         "# Virtual environments and caches",
         "# Editors\n.idea/\n\n# Virtual environments and caches",
     )
