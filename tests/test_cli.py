@@ -611,3 +611,22 @@ def test_a_git_url_template_is_recorded_as_given_and_its_clone_removed(tmp_path:
     assert (answers["_src_path"], answers["_commit"]) == (url, "v1.0.0")
     assert answers["framework"] == "bottle"
     assert list(scratch.iterdir()) == []  # the clone read for the registry is gone
+
+
+def test_typer_cli_runner_drives_the_commands(tmp_path: Path, registry: Registry) -> None:
+    """The Typer app under Typer's CliRunner; errors become exit codes one level up, in
+    `cli.run` (the console script), which the tests above drive."""
+    from typer.testing import CliRunner
+
+    from scaffolder.cli import app
+
+    runner = CliRunner()
+    listed = runner.invoke(app, ["list", "--json"])
+    assert listed.exit_code == 0
+    assert json.loads(listed.stdout) == registry.to_json()
+    created = runner.invoke(app, ["new", "svc", "-f", "falcon", "--defaults", *FAST])
+    assert created.exit_code == 0, created.output
+    assert answers_of(tmp_path / "svc")["framework"] == "falcon"
+    refused = runner.invoke(app, ["new", "svc2", "-f", "django", "--defaults"])
+    assert refused.exit_code != 0
+    assert "unknown framework 'django'" in str(refused.exception)
