@@ -469,81 +469,84 @@ def main() -> None:
     print(render_markdown(results))
 
 
+def table(title: str, header: Sequence[str], rows: list[Sequence[object]]) -> list[str]:
+    """A markdown table with a heading, as lines."""
+    lines = [f"### {title}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return [*lines, ""]
+
+
 def render_markdown(results: Report) -> str:
     out = [f"Machine: {json.dumps(results['machine'])}", ""]
+
+    def ms(seconds: float) -> str:
+        return f"{seconds * 1000:.0f} ms"
+
     if "startup" in results:
         for mode in ("bytecode", "source"):
-            out += [
-                f"### Start-up ({mode})",
-                "",
-                "| command | median | min | x python -c pass |",
-                "|---|---|---|---|",
-            ]
-            for name, row in results["startup"][mode].items():
-                out.append(
-                    f"| `{name}` | {row['median'] * 1000:.0f} ms | {row['min'] * 1000:.0f} ms | {row['ratio']:.1f} |"
-                )
-            out.append("")
+            rows = results["startup"][mode].items()
+            out += table(
+                f"Start-up ({mode})",
+                ["command", "median", "min", "x python -c pass"],
+                [[f"`{n}`", ms(r["median"]), ms(r["min"]), f"{r['ratio']:.1f}"] for n, r in rows],
+            )
         imports = results["startup"]["imports"]
         out += [
-            f"`scaffold --help` imports {imports['modules']} modules; not imported: {', '.join(imports['absent'])}; "
-            f"imported: {', '.join(imports['present']) or 'none of the heavy ones'}; heaviest: {imports['heaviest_ms']}",
+            f"`scaffold --help` imports {imports['modules']} modules; "
+            f"not imported: {', '.join(imports['absent'])}; "
+            f"imported: {', '.join(imports['present']) or 'none of the heavy ones'}; "
+            f"heaviest: {imports['heaviest_ms']}",
             "",
         ]
     if "render" in results:
         render = results["render"]
-        out += [
-            f"### Render ({render['files']} files; cookiecutter template {render['cookiecutter_files']} files)",
-            "",
-            "| command | median | min | x copier copy |",
-            "|---|---|---|---|",
-        ]
-        for name, row in render["rows"].items():
-            out.append(
-                f"| `{name}` | {row['median'] * 1000:.0f} ms | {row['min'] * 1000:.0f} ms | {row['ratio']:.2f} |"
-            )
-        out.append("")
+        out += table(
+            f"Render ({render['files']} files; cookiecutter {render['cookiecutter_files']} files)",
+            ["command", "median", "min", "x copier copy"],
+            [
+                [f"`{n}`", ms(r["median"]), ms(r["min"]), f"{r['ratio']:.2f}"]
+                for n, r in render["rows"].items()
+            ],
+        )
     if "green" in results:
-        out += [
-            "### Time to green (warm uv cache)",
-            "",
-            "| framework | scaffold new | uv sync | uv run pytest | total |",
-            "|---|---|---|---|---|",
-        ]
-        for framework, row in results["green"].items():
-            out.append(
-                f"| {framework} | {row['scaffold new']:.2f} s | {row['uv sync']:.2f} s | {row['uv run pytest']:.2f} s | {row['total']:.2f} s |"
-            )
-        out.append("")
+        phases = ["scaffold new", "uv sync", "uv run pytest", "total"]
+        out += table(
+            "Time to green (warm uv cache)",
+            ["framework", *phases],
+            [[fw, *(f"{row[p]:.2f} s" for p in phases)] for fw, row in results["green"].items()],
+        )
     if "check" in results:
-        out += [
-            "### Check matrix (default set)",
-            "",
-            "| jobs | cases | wall | per case median | per case max | sum of cases |",
-            "|---|---|---|---|---|---|",
-        ]
-        for jobs, row in results["check"].items():
-            out.append(
-                f"| {jobs} | {row['cases']} | {row['wall']:.1f} s | {row['case_median']:.1f} s | {row['case_max']:.1f} s | {row['case_sum']:.1f} s |"
-            )
-        out.append("")
+        keys = ["wall", "case_median", "case_max", "case_sum"]
+        out += table(
+            "Check matrix (default set)",
+            ["jobs", "cases", "wall", "per case median", "per case max", "sum of cases"],
+            [
+                [jobs, row["cases"], *(f"{row[k]:.1f} s" for k in keys)]
+                for jobs, row in results["check"].items()
+            ],
+        )
     if "throughput" in results:
         throughput = results["throughput"]
-        out += [
-            f"### Throughput, GET /, 1 worker ({throughput['load_generator']})",
-            "",
-            "| framework | server | bare app req/s (min-max) | starter req/s (min-max) | starter / bare |",
-            "|---|---|---|---|---|",
-        ]
-        for framework in FRAMEWORKS:
-            if framework in throughput:
-                row = throughput[framework]
-                bare_range, starter_range = row["bare_range"], row["starter_range"]
-                out.append(
-                    f"| {framework} | {row['server']} | {row['bare']:.0f} ({bare_range[0]:.0f}-{bare_range[1]:.0f}) "
-                    f"| {row['starter']:.0f} ({starter_range[0]:.0f}-{starter_range[1]:.0f}) | {row['ratio']:.2f} |"
-                )
-        out.append("")
+
+        def spread(row: Report, kind: str) -> str:
+            low, high = row[f"{kind}_range"]
+            return f"{row[kind]:.0f} ({low:.0f}-{high:.0f})"
+
+        out += table(
+            f"Throughput, GET /, 1 worker ({throughput['load_generator']})",
+            ["framework", "server", "bare req/s (min-max)", "starter req/s (min-max)", "ratio"],
+            [
+                [
+                    fw,
+                    row["server"],
+                    spread(row, "bare"),
+                    spread(row, "starter"),
+                    f"{row['ratio']:.2f}",
+                ]
+                for fw, row in throughput.items()
+                if fw in FRAMEWORKS
+            ],
+        )
     return "\n".join(out)
 
 

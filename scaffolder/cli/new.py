@@ -116,8 +116,10 @@ def new(
     answers.check_data_keys(extra, source.questions())
 
     asking = ui.interactive() and not defaults
-    if name is None and path is not None:
-        name = (Path.cwd() if str(path) in {".", ""} else path).resolve().name
+    if path is not None:
+        check_destination(path.absolute(), force=force)  # before any question is asked
+        if name is None:
+            name = (Path.cwd() if str(path) in {".", ""} else path).resolve().name
     if not asking and not defaults:
         _refuse_missing(
             name=name, framework=framework, python=python, extensions=bool(added or removed)
@@ -153,13 +155,13 @@ def new(
         data=extra,
     )
     destination = path if path is not None else Path(spec.names.project)
-    check_destination(destination.absolute(), force=force)  # before anything is shown or asked
+    check_destination(destination.absolute(), force=force)
     out = ui.console()
     _show_summary(out, spec, destination, name)
     if asking and not ui.confirm("Create this project?"):
         raise typer.Exit(1)
 
-    with out.status("Rendering, locking and committing...", spinner="dots"):
+    with out.status("Creating the project...", spinner="dots"):
         created = create(
             spec,
             destination,
