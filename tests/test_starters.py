@@ -110,3 +110,43 @@ def test_scaffold_new_then_the_generated_readme_commands(tmp_path: Path) -> None
     finally:
         stop(server)
     assert verdict.startswith("healthy"), verdict
+
+
+def test_pip_works_too(tmp_path: Path) -> None:
+    """The starter README's pip route: a plain venv, `pip install -e . --group dev`, pytest."""
+    env = toolchain.tool_env()
+    created = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scaffolder",
+            "new",
+            "shop",
+            "-f",
+            "bottle",
+            "--defaults",
+            "--no-git",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert created.returncode == 0, created.stderr
+    project = tmp_path / "shop"
+    python = toolchain.find_python("3.12")
+    assert python is not None
+    venv = project / ".venv"
+    steps = [
+        [python, "-m", "venv", str(venv)],
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "pip>=25.1"],
+        [str(venv / "bin" / "pip"), "install", "--quiet", "-e", ".", "--group", "dev"],
+        [str(venv / "bin" / "python"), "-m", "pytest", "-q"],
+    ]
+    for step in steps:
+        done = subprocess.run(
+            step, cwd=project, env=env, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, f"{step}\n{done.stdout}\n{done.stderr}"
+    assert "30 passed" in done.stdout
