@@ -322,7 +322,23 @@ def bench_throughput(frameworks: Sequence[str], work: Path, seconds: int, rounds
                 command[0] = str(project / ".venv" / "bin" / command[0])
                 samples[kind].append(serve_and_load(command, project, app_env, port, seconds))
         bare, starter = (statistics.median(samples[k]) for k in ("bare", "starter"))
+        # The app's own cost per GET /, called in-process: no server, no network, less noise.
+        cost = {
+            kind: tuple(
+                float(number)
+                for number in subprocess.run(
+                    [str(project / ".venv" / "bin" / "python"), str(REPO / "bench" / "app_cost.py"),
+                     registry.framework(framework).kind, f"{package}.app", "5000"],
+                    cwd=project, env=app_env, capture_output=True, text=True, check=True,
+                ).stdout.split()
+            )
+            for kind, (package, app_env) in apps.items()
+        }  # fmt: skip
         report[framework] = {
+            "bare_us": cost["bare"][0],
+            "starter_us": cost["starter"][0],
+            "bare_calls": cost["bare"][1],
+            "starter_calls": cost["starter"][1],
             "bare": bare,
             "starter": starter,
             "ratio": starter / bare,
@@ -534,7 +550,15 @@ def render_markdown(results: Report) -> str:
 
         out += table(
             f"Throughput, GET /, 1 worker ({throughput['load_generator']})",
-            ["framework", "server", "bare req/s (min-max)", "starter req/s (min-max)", "ratio"],
+            [
+                "framework",
+                "server",
+                "bare req/s (min-max)",
+                "starter req/s (min-max)",
+                "ratio",
+                "in-process us bare / starter",
+                "calls per request bare / starter",
+            ],
             [
                 [
                     fw,
@@ -542,6 +566,8 @@ def render_markdown(results: Report) -> str:
                     spread(row, "bare"),
                     spread(row, "starter"),
                     f"{row['ratio']:.2f}",
+                    f"{row['bare_us']:.1f} / {row['starter_us']:.1f}",
+                    f"{row['bare_calls']:.0f} / {row['starter_calls']:.0f}",
                 ]
                 for fw, row in throughput.items()
                 if fw in FRAMEWORKS
