@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from scaffolder import cli
+from scaffolder import cli, toolchain
 from scaffolder.registry import Registry
 from scaffolder.template import TemplateSource, resolve_template
 
@@ -63,6 +65,20 @@ def _isolated_home(
         "GIT_COMMITTER_EMAIL": "test@example.com",
     }.items():
         monkeypatch.setenv(var, os.environ.get(var, value))
+
+
+def scaffold_process(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `scaffold ARGS` as its own process, the way a user's shell does."""
+    return subprocess.run(
+        [sys.executable, "-m", "scaffolder", *args],
+        cwd=cwd,
+        env=toolchain.tool_env(env),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def snapshot(root: Path) -> dict[str, bytes]:

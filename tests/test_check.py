@@ -5,29 +5,21 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-from scaffolder import toolchain
 from scaffolder.registry import Registry
 
+from .conftest import scaffold_process
 from .templates import commit, edit, fork_template
 
 pytestmark = pytest.mark.starter
 
 
 def scaffold_check(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "scaffolder", "check", *args],
-        cwd=cwd,
-        env=toolchain.tool_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return scaffold_process("check", *args, cwd=cwd)
 
 
 def test_a_broken_template_fails_at_its_step_and_keeps_the_folder(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ import yaml
 from scaffolder import __version__
 from scaffolder.registry import Registry
 
-from .conftest import REPO, snapshot
+from .conftest import REPO, scaffold_process, snapshot
 from .templates import edit, fork_template, git
 
 FAST = ("--no-lock", "--no-git")  # the lock and git steps have tests of their own
@@ -585,26 +585,17 @@ def test_a_git_url_template_is_recorded_as_given_and_its_clone_removed(tmp_path:
     url = f"git+file://{template}"
     scratch = tmp_path / "tmp"
     scratch.mkdir()
-    env = {**os.environ, "TMPDIR": str(scratch)}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "scaffolder",
-            "new",
-            "shop",
-            "--template",
-            url,
-            "-f",
-            "bottle",
-            "--defaults",
-            *FAST,
-        ],
+    done = scaffold_process(
+        "new",
+        "shop",
+        "--template",
+        url,
+        "-f",
+        "bottle",
+        "--defaults",
+        *FAST,
         cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+        env={**os.environ, "TMPDIR": str(scratch)},
     )
     assert done.returncode == 0, done.stderr
     answers = answers_of(tmp_path / "shop")

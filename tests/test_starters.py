@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from scaffolder.check.steps import CaseRunner, free_port, stop, wait_for_health
 from scaffolder.registry import Registry
 from scaffolder.template import TemplateSource
 
-from .conftest import REPO
+from .conftest import REPO, scaffold_process
 
 pytestmark = pytest.mark.starter
 
@@ -61,14 +60,7 @@ def test_plain_copier_starter_passes_every_check(
 def test_scaffold_new_then_the_generated_readme_commands(tmp_path: Path) -> None:
     """What a user does: the console script, then the starter README's own test command."""
     env = toolchain.tool_env()
-    created = subprocess.run(
-        [sys.executable, "-m", "scaffolder", "new", "shop", "-f", "falcon", "--defaults"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    created = scaffold_process("new", "shop", "-f", "falcon", "--defaults", cwd=tmp_path)
     assert created.returncode == 0, created.stderr
     project = tmp_path / "shop"
     readme = (project / "README.md").read_text()
@@ -115,23 +107,8 @@ def test_scaffold_new_then_the_generated_readme_commands(tmp_path: Path) -> None
 def test_pip_works_too(tmp_path: Path) -> None:
     """The starter README's pip route: a plain venv, `pip install -e . --group dev`, pytest."""
     env = toolchain.tool_env()
-    created = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "scaffolder",
-            "new",
-            "shop",
-            "-f",
-            "bottle",
-            "--defaults",
-            "--no-git",
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+    created = scaffold_process(
+        "new", "shop", "-f", "bottle", "--defaults", "--no-git", cwd=tmp_path
     )
     assert created.returncode == 0, created.stderr
     project = tmp_path / "shop"

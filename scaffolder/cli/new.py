@@ -113,7 +113,8 @@ def new(
 
     source = resolve_template(template or settings.template)
     registry = Registry.load(source.local_root)
-    answers.check_data_keys(extra, source.questions())
+    questions = source.questions()
+    answers.check_data_keys(extra, questions)
 
     asking = ui.interactive() and not defaults
     if path is not None:
@@ -141,7 +142,7 @@ def new(
         ]
         extensions = ui.ask_extensions(registry, framework, python, preselected)
         added = removed = []
-        extra.update(ui.ask_other_questions(source.questions(), skip={*extra, *PLANNED_KEYS}))
+        extra.update(ui.ask_other_questions(questions, skip={*extra, *PLANNED_KEYS}))
 
     spec = plan(
         registry,
