@@ -268,3 +268,59 @@ def test_scaffold_check_runs_the_workflow_linters_and_they_can_fail(
     for name in ("zizmor", "actionlint"):
         result = steps[name](name, case, project)
         assert not result.passed, f"{name} passed a broken workflow:\n{result.output}"
+
+
+SHELLS = """\
+on: push
+defaults:
+  run:
+    shell: sh
+jobs:
+  linux:
+    runs-on: ubuntu-latest
+    defaults:
+      run:
+        shell: bash --noprofile --norc -eo pipefail {0}
+    steps:
+      - run: for unused in 1 2; do :; done
+      - run: for unused in 1 2; do :; done
+        shell: python
+      - run: if [ "${{ matrix.os }}" = "linux" ]; then echo ${{ github.sha }}; fi
+  plain:
+    runs-on: ubuntu-latest
+    steps:
+      - run: for unused in 1 2; do :; done
+  windows:
+    runs-on: windows-latest
+    steps:
+      - run: for unused in 1 2; do :; done
+"""
+
+
+@pytest.mark.usefixtures("linters")
+def test_the_shellcheck_pass_follows_actionlint_rules(tmp_path: Path) -> None:
+    """Each step's shell as GitHub picks it; only bash and sh scripts are read; `${{ }}` is not
+    a finding of its own."""
+    workflow = tmp_path / "ci.yml"
+    workflow.write_text(SHELLS)
+    shells = [(run.job, run.shell) for run in workflows.run_scripts(workflow)]
+    assert shells == [
+        ("linux", "bash --noprofile --norc -eo pipefail {0}"),
+        ("linux", "python"),
+        ("linux", "bash --noprofile --norc -eo pipefail {0}"),
+        ("plain", "sh"),
+        ("windows", "sh"),
+    ]
+    findings = workflows.shellcheck_findings(workflow, str(shutil.which("shellcheck")))
+    flagged = sorted(line.split(": shellcheck ")[0].split(": job ")[1] for line in findings)
+    assert flagged == ["linux, step 1", "plain, step 1", "windows, step 1"], findings
+
+
+def test_the_workflow_lint_command_says_what_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert workflows.main([str(tmp_path / "ci.yml")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: actionlint not found")
+    assert len(err.splitlines()) == 1

@@ -133,7 +133,7 @@ def lint(workflows: Sequence[Path]) -> tuple[bool, str]:
         raise ToolMissing("shellcheck not found: install it (`apt-get install shellcheck`)")
     env = {**os.environ, "FORCE_COLOR": "0", "NO_COLOR": "1"}
     if Path(command[0]).name == "actionlint":  # native: runs shellcheck itself
-        argv = [*command, "-no-color", "-shellcheck", shellcheck, "-pyflakes="]
+        argv = [*command, "-no-color", "-shellcheck", shellcheck]
         done = subprocess.run(
             [*argv, *map(str, workflows)],
             capture_output=True,
