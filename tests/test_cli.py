@@ -97,7 +97,8 @@ def test_new_with_defaults_renders_the_default_starter(scaffold: Any, tmp_path: 
 
 DEFAULT_FILES = [
     ".copier-answers.yml", ".dockerignore", ".editorconfig", ".env.example",
-    ".github/workflows/ci.yml", ".gitignore", ".pre-commit-config.yaml", ".python-version",
+    ".github/dependabot.yml", ".github/workflows/ci.yml", ".gitignore", ".pre-commit-config.yaml",
+    ".python-version",
     "Dockerfile", "README.md", "compose.yaml", "pyproject.toml",
     "src/shop/__init__.py", "src/shop/app.py", "src/shop/logging_setup.py", "src/shop/py.typed",
     "src/shop/schemas.py", "src/shop/settings.py", "src/shop/store.py",
@@ -129,6 +130,7 @@ def test_without_extensions_only_the_core_remains(scaffold: Any, tmp_path: Path)
         ".dockerignore",
         "Dockerfile",
         "compose.yaml",
+        ".github/dependabot.yml",
         ".github/workflows/ci.yml",
         ".pre-commit-config.yaml",
     }
