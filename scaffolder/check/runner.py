@@ -170,6 +170,7 @@ def run_cases(
         raise
     finally:
         pool.shutdown(wait=True)
+        runner.close()
     for future, case in futures.items():
         if case in results:
             continue
