@@ -9,7 +9,7 @@ Every child process (the render worker, uv, pytest, the linters, the server) is 
 `Children`, each in a process group of its own: a timeout or an interrupt stops the whole group
 (gunicorn's workers, pytest's children), and once a check is stopping no new child starts.
 
-Rendering runs in a child process too (`python -m scaffolder.check.render_worker`), never on a
+Rendering runs in a child process too (`scaffolder.check.render_worker`), never on a
 thread of this one. Copier changes the process-wide working directory while it renders
 (plumbum's `local.cwd` around its git calls), so renders on threads ran each other's git commands
 in the wrong folder: `git checkout -f` and `git add`/`commit` in the user's template checkout,
@@ -266,9 +266,16 @@ class CaseRunner:
             "extensions": list(case.extensions),
             "destination": str(project),
         }
-        # -P: the case folder (the cwd) is not put on sys.path, whatever it holds.
+        # -P: the case folder (the cwd) is not put on sys.path, whatever it holds; the folder
+        # scaffolder is imported from here is, when it is not a site-packages (a source folder
+        # run without installing), so the worker runs the same code.
         isolate = ["-P"] if sys.version_info >= (3, 11) else []
-        argv = [sys.executable, *isolate, "-m", "scaffolder.check.render_worker"]
+        home = _scaffolder_home()
+        start = (
+            f"import sys; sys.path[:0] = {[home] if home else []!r}; "
+            "from scaffolder.check.render_worker import main; sys.exit(main(sys.argv[1:]))"
+        )
+        argv = [sys.executable, *isolate, "-c", start]
         code, output = self.children.run(
             [*argv, json.dumps(request)], project.parent, self._worker_env(), timeout=RENDER_TIMEOUT
         )
@@ -443,6 +450,19 @@ def _package_of(project: Path) -> str:
     """The starter's import package: the one folder under src/."""
     packages = [p.name for p in (project / "src").iterdir() if (p / "__init__.py").is_file()]
     return packages[0] if len(packages) == 1 else project.name.replace("-", "_")
+
+
+def _scaffolder_home() -> str | None:
+    """The folder this scaffolder package is imported from, unless it is a site-packages."""
+    import site
+
+    import scaffolder
+
+    home = str(Path(scaffolder.__file__).resolve().parent.parent)
+    installed = {
+        str(Path(p).resolve()) for p in [*site.getsitepackages(), site.getusersitepackages()]
+    }
+    return None if home in installed else home
 
 
 def _own_tool(name: str) -> str:
