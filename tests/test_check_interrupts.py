@@ -58,7 +58,7 @@ class Check:
     """`scaffold check` on the first frameworks, bare, one at a time, in `work`."""
 
     def __init__(self, tmp_path: Path, registry: Registry, *extra: str, cases: int = 3) -> None:
-        self.work = tmp_path / "work"
+        self.work = tmp_path / "out" / "work"  # neither exists: the check makes both
         self.scratch = tmp_path / "tmp"
         self.scratch.mkdir()
         self.frameworks = list(registry.frameworks)[:cases]
@@ -155,13 +155,13 @@ def test_an_interrupt_stops_everything_and_removes_what_it_made(
     total = len(check.frameworks)
     assert last == (
         f"error: interrupted by {name}: 0 case(s) finished, 1 stopped, {total - 1} not started; "
-        f"removed {check.work} (use --keep to keep case folders)"
+        f"removed {check.work.parent} (use --keep to keep case folders)"
     ), out + err
     assert "Traceback" not in err
     assert check.children() == {}  # no server, uv, pytest or worker left
     if port is not None:
         assert not listening(port)
-    assert not check.work.exists()
+    assert not check.work.parent.exists()
     assert list(check.scratch.glob("scaffold-check-*")) == []  # nor its bytecode cache
 
 

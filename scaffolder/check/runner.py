@@ -177,8 +177,7 @@ def run_cases(
         if future.cancelled() or not future.done():
             outcome.not_started.append(case)
         elif (late := future.result()).interrupted:
-            started = late.project.parent.exists() or bool(late.steps)
-            (outcome.unfinished if started else outcome.not_started).append(case)
+            (outcome.unfinished if late.started else outcome.not_started).append(case)
         else:  # finished in the moment the interrupt came: a result like any other
             results[case] = late
     outcome.results = [results[case] for case in cases if case in results]
@@ -249,12 +248,13 @@ def write_junit(path: Path, results: Sequence[CaseResult]) -> None:
 
 
 def interrupted(
-    signame: str, outcome: Outcome, root: Path, *, keep: bool, made_root: bool
+    signame: str, outcome: Outcome, root: Path, *, keep: bool, made: Path | None
 ) -> CheckInterrupted:
     """Clean up after an interrupt; the error's one line says what was stopped, removed, kept.
 
     Folders of cases that were still running are half-written: always removed. Finished
-    cases' folders are kept with --keep, removed otherwise, and so is `root` if the check made it.
+    cases' folders are kept with --keep, removed otherwise, and so is `made`: the outermost
+    folder the check created to hold `root` (`root` itself, or a parent), if it made one.
     """
     for case in outcome.unfinished:
         shutil.rmtree(root / case.id, ignore_errors=True)
@@ -269,9 +269,9 @@ def interrupted(
         return CheckInterrupted(f"{stopped}{removed}; {where or 'no case folder to keep'}")
     for folder in finished:
         shutil.rmtree(folder, ignore_errors=True)
-    if made_root:
-        shutil.rmtree(root, ignore_errors=True)
-        return CheckInterrupted(f"{stopped}; removed {root} (use --keep to keep case folders)")
+    if made is not None:
+        shutil.rmtree(made, ignore_errors=True)
+        return CheckInterrupted(f"{stopped}; removed {made} (use --keep to keep case folders)")
     return CheckInterrupted(
         f"{stopped}; removed every case folder it made in {root} (use --keep to keep them)"
     )

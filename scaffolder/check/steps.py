@@ -75,6 +75,7 @@ class CaseResult:
     project: Path
     steps: list[StepResult] = field(default_factory=list)
     interrupted: bool = False  # stopped by an interrupt before it finished
+    started: bool = True  # False: the interrupt came before its first step
 
     @property
     def passed(self) -> bool:
@@ -196,6 +197,8 @@ class CaseRunner:
     def run(self, case: Case) -> CaseResult:
         """Render the case's starter in the work folder, then verify it."""
         project = self.workdir / case.id / PROJECT_NAME
+        if self._stopping:
+            return CaseResult(case, project, interrupted=True, started=False)
         try:
             self._step(case, "render")
             render = self._render("render", case, project)

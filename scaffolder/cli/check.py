@@ -134,11 +134,11 @@ def check(
 
     out = ui.console()
     with Interrupts() as interrupts:
-        made_root = workdir is None or not workdir.exists()
+        made: Path | None
         if workdir is None:
-            root = Path(tempfile.mkdtemp(prefix="scaffold-check-"))
+            root = made = Path(tempfile.mkdtemp(prefix="scaffold-check-"))
         else:
-            root = workdir
+            root, made = workdir, _outermost_missing(workdir)
             root.mkdir(parents=True, exist_ok=True)
         runner = CaseRunner(source, registry, root, trust=trust)
         outcome = run_cases(
@@ -154,7 +154,7 @@ def check(
             if junit:
                 write_junit(junit, outcome.results)
         if interrupts.received:
-            raise interrupted(interrupts.name, outcome, root, keep=keep, made_root=made_root)
+            raise interrupted(interrupts.name, outcome, root, keep=keep, made=made)
     if not all(result.passed for result in outcome.results):
         raise typer.Exit(1)
     if workdir is None and not keep:
@@ -187,6 +187,14 @@ def usable_folder(path: Path, option: str) -> Path:
     else:
         _check_can_create(path, option)
     return path
+
+
+def _outermost_missing(path: Path) -> Path | None:
+    """The outermost folder that creating `path` makes (None if `path` exists)."""
+    missing = None
+    while not path.exists() and path != path.parent:
+        missing, path = path, path.parent
+    return missing
 
 
 def _check_can_create(path: Path, option: str) -> None:
