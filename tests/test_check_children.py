@@ -66,20 +66,24 @@ def test_stop_all_ends_every_group_and_refuses_new_children(tmp_path: Path) -> N
         children.popen([sys.executable, "-c", "pass"])
 
 
-def test_stop_all_kills_what_ignores_sigterm(tmp_path: Path) -> None:
+STUBBORN = (
+    "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+    "print('ready', flush=True); time.sleep(60)"
+)
+
+
+@pytest.mark.parametrize("second_signal", [False, True])
+def test_stop_all_kills_what_ignores_sigterm(tmp_path: Path, second_signal: bool) -> None:
+    """SIGKILL after the grace period, or at once when hurried (a second Ctrl-C)."""
     children = Children()
     out = tmp_path / "out"
-    stubborn = (
-        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
-        "print('ready', flush=True); time.sleep(60)"
-    )
     with out.open("w") as handle:
-        leader = children.popen([sys.executable, "-c", stubborn], stdout=handle)
+        leader = children.popen([sys.executable, "-c", STUBBORN], stdout=handle)
     wait_for_line(out)
     started = time.monotonic()
-    children.stop_all(grace=1)
+    children.stop_all(grace=30 if second_signal else 1, hurry=lambda: second_signal)
     assert leader.returncode == -9
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < (3 if second_signal else 10)
 
 
 def test_a_missing_python_says_so_and_is_not_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
