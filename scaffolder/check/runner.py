@@ -122,10 +122,6 @@ class Outcome:
     unfinished: list[Case] = field(default_factory=list)  # running when the interrupt came
     not_started: list[Case] = field(default_factory=list)
 
-    @property
-    def interrupted(self) -> bool:
-        return bool(self.unfinished or self.not_started)
-
 
 def run_cases(
     runner: CaseRunner,

@@ -90,6 +90,10 @@ def check(
     from scaffolder.registry import Registry
     from scaffolder.template import resolve_template
 
+    if not list_only:
+        # Checked first: a path that cannot be written must not cost a whole run.
+        junit = writable_file(junit, "--junit") if junit else None
+        workdir = usable_folder(workdir, "--workdir") if workdir else None
     source = resolve_template(template)
     registry = Registry.load(source.local_root)
     scope = matrix.Scope.of(
@@ -117,10 +121,6 @@ def check(
             kind = "all valid combinations" if all_cases else "pairwise-complete"
             ui.console().print(f"{len(cases)} of {total} cases ({kind})", markup=False)
         return
-
-    # Outputs are checked before any case runs: a bad path must not cost a whole run.
-    junit = writable_file(junit, "--junit") if junit else None
-    workdir = usable_folder(workdir, "--workdir") if workdir else None
 
     from scaffolder.check.runner import (
         Interrupts,
