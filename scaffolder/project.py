@@ -148,12 +148,10 @@ def create(
 
 def _lock(project: Path, python_version: str, warnings: list[str]) -> bool:
     """Write uv.lock; a failure is a warning, since the project works without it."""
-    python = toolchain.find_python(python_version)
-    if python is None:
-        warnings.append(
-            f"uv.lock not written: no Python {python_version} found; "
-            "run `uv lock` once it is installed"
-        )
+    try:
+        python = toolchain.python_path(python_version)
+    except toolchain.ToolchainError as exc:
+        warnings.append(f"uv.lock not written: {exc}; run `uv lock` once that is fixed")
         return False
     result = _run([toolchain.uv_bin(), "lock", "--quiet", "--python", python], project, timeout=300)
     if result is None or result.returncode != 0:

@@ -14,8 +14,11 @@ import functools
 import os
 import shutil
 import subprocess
+import threading
 from collections.abc import Mapping
 from pathlib import Path
+
+from scaffolder.errors import ScaffoldError
 
 
 def tool_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -61,22 +64,57 @@ def uv_bin() -> str:
         return found
 
 
-@functools.cache
-def find_python(version: str) -> str | None:
-    """The absolute path of an installed Python `version` (e.g. "3.12"), or None."""
+class ToolchainError(ScaffoldError):
+    """A tool a starter needs (uv, a Python version) is missing or did not answer."""
+
+
+_pythons: dict[str, str] = {}
+_pythons_lock = threading.Lock()
+FIND_TIMEOUT = 60.0
+
+
+def python_path(version: str) -> str:
+    """The absolute path of an installed Python `version` (e.g. "3.12").
+
+    Only successes are remembered: a lookup that failed (uv missing, a timeout, a version not
+    installed yet) is asked again next time, and its error says which of those happened.
+    """
+    with _pythons_lock:
+        if version in _pythons:
+            return _pythons[version]
+    try:
+        uv = uv_bin()
+    except FileNotFoundError as exc:
+        raise ToolchainError(f"cannot look for Python {version}: {exc}") from None
     try:
         result = subprocess.run(
-            [uv_bin(), "python", "find", "--no-project", version],
+            [uv, "python", "find", "--no-project", version],
             env=tool_env(),
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=FIND_TIMEOUT,
             check=False,
         )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
+    except subprocess.TimeoutExpired:
+        msg = f"`uv python find {version}` did not answer within {FIND_TIMEOUT:.0f} s"
+        raise ToolchainError(msg) from None
+    except OSError as exc:
+        raise ToolchainError(f"cannot run {uv} to look for Python {version}: {exc}") from None
     path = result.stdout.strip()
-    return path if result.returncode == 0 and path else None
+    if result.returncode != 0 or not path:
+        said = " ".join(result.stderr.split()) or f"exit code {result.returncode}"
+        raise ToolchainError(f"Python {version} is not installed here (uv: {said})")
+    with _pythons_lock:
+        _pythons[version] = path
+    return path
+
+
+def find_python(version: str) -> str | None:
+    """Like `python_path`, but None when Python `version` cannot be found (for any reason)."""
+    try:
+        return python_path(version)
+    except ToolchainError:
+        return None
 
 
 def git_bin() -> str | None:

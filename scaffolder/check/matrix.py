@@ -54,6 +54,7 @@ class Scope:
     frameworks: tuple[str, ...]
     pythons: tuple[str, ...]
     required_extensions: tuple[str, ...] = ()
+    excluded_extensions: tuple[str, ...] = ()
 
     @classmethod
     def of(
@@ -62,6 +63,7 @@ class Scope:
         frameworks: Sequence[str] = (),
         pythons: Sequence[str] = (),
         required_extensions: Sequence[str] = (),
+        excluded_extensions: Sequence[str] = (),
     ) -> Scope:
         for name in frameworks:
             registry.framework(name)
@@ -69,13 +71,16 @@ class Scope:
             if version not in registry.python_versions:
                 offered = ", ".join(registry.python_versions)
                 raise UsageError(f"unknown Python version {version!r}; choose from: {offered}")
-        for ext in required_extensions:
+        for ext in (*required_extensions, *excluded_extensions):
             if ext not in registry.extensions:
                 registry.check(registry.default_framework, registry.default_python, [ext])
+        if both := sorted(set(required_extensions) & set(excluded_extensions)):
+            raise UsageError(f"--with and --without both name {', '.join(both)}")
         return cls(
             frameworks=tuple(frameworks) or tuple(registry.frameworks),
             pythons=tuple(pythons) or registry.python_versions,
             required_extensions=tuple(required_extensions),
+            excluded_extensions=tuple(excluded_extensions),
         )
 
 
@@ -86,8 +91,10 @@ def all_cases(registry: Registry, scope: Scope) -> list[Case]:
     for framework, python in itertools.product(scope.frameworks, scope.pythons):
         for switches in itertools.product((True, False), repeat=len(names)):
             extensions = tuple(name for name, on in zip(names, switches, strict=True) if on)
-            if set(scope.required_extensions) <= set(extensions) and not registry.problems(
-                framework, python, extensions
+            if (
+                set(scope.required_extensions) <= set(extensions)
+                and not set(scope.excluded_extensions) & set(extensions)
+                and not registry.problems(framework, python, extensions)
             ):
                 cases.append(Case(framework, python, extensions))
     return cases
@@ -97,7 +104,9 @@ def pairwise_cases(registry: Registry, scope: Scope) -> list[Case]:
     """A small set of valid cases that covers every allowed pair of option values."""
     candidates = all_cases(registry, scope)
     if not candidates:
-        raise UsageError("no valid combination matches the --framework/--python/--with given")
+        raise UsageError(
+            "no valid combination matches the --framework/--python/--with/--without given"
+        )
     names = list(registry.extensions)
     pairs_of = {case: _pairs(case.values(names)) for case in candidates}
     seeds = [_default_case(registry, fw, scope) for fw in scope.frameworks]
@@ -135,9 +144,17 @@ def covered_pairs(registry: Registry, cases: Iterable[Case]) -> set[Pair]:
 
 
 def shard(cases: Sequence[Case], spec: str) -> list[Case]:
-    """Cases of shard "I/N" (1-based): every N-th case from the I-th, so shards are disjoint."""
+    """Cases of shard "I/N" (1-based): every N-th case from the I-th, so shards are disjoint.
+
+    A shard that selects nothing is refused: a CI job that checks no case must not pass."""
     index, total = parse_shard(spec)
-    return list(cases[index - 1 :: total])
+    selected = list(cases[index - 1 :: total])
+    if not selected:
+        msg = (
+            f"--shard {spec} selects no case: the set has only {len(cases)}; use N <= {len(cases)}"
+        )
+        raise UsageError(msg)
+    return selected
 
 
 def parse_shard(spec: str) -> tuple[int, int]:
@@ -156,6 +173,7 @@ def _default_case(registry: Registry, framework: str, scope: Scope) -> Case:
     if python not in scope.pythons:
         python = scope.pythons[-1]
     defaults = set(registry.default_extensions(framework)) | set(scope.required_extensions)
+    defaults -= set(scope.excluded_extensions)
     return Case(framework, python, tuple(name for name in registry.extensions if name in defaults))
 
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scaffolder.check.matrix import Case
 from scaffolder.check.steps import CaseResult, CaseRunner
+from scaffolder.errors import ExitCode, ScaffoldError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -68,21 +71,113 @@ class Progress:
                 self._live.advance(self._task)
 
 
+class CheckInterrupted(ScaffoldError):
+    """A signal stopped the check; the message says what was stopped, removed and kept."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+
+# Each of these stops a check the same way, and the command exits 130 (ExitCode.INTERRUPTED).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+STOP_GRACE = 5.0  # seconds between SIGTERM and SIGKILL for running children when interrupted
+
+
+class Interrupts:
+    """While active, SIGINT, SIGTERM and SIGHUP are recorded instead of ending the process.
+
+    The handler only records the signal: the main loop sees it within a fraction of a second,
+    stops the check (`Children.stop_all`) and cleans up; a second signal makes the stop
+    immediate (SIGKILL) but the cleanup still runs. Outside the main thread (a library caller
+    on a thread of its own) signals are left alone.
+    """
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> Interrupts:
+        if threading.current_thread() is threading.main_thread():
+            for sig in STOP_SIGNALS:
+                self._previous[sig] = signal.signal(sig, self._record)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous.clear()
+
+    def _record(self, signum: int, frame: object) -> None:
+        self.received.append(signum)
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.received[0]).name if self.received else ""
+
+
+@dataclass
+class Outcome:
+    """What `run_cases` did: results of the cases that finished, and those an interrupt stopped."""
+
+    results: list[CaseResult] = field(default_factory=list)
+    unfinished: list[Case] = field(default_factory=list)  # running when the interrupt came
+    not_started: list[Case] = field(default_factory=list)
+
+
 def run_cases(
-    runner: CaseRunner, cases: Sequence[Case], *, jobs: int, keep: bool, progress: Progress
-) -> list[CaseResult]:
-    """Run `cases`, `jobs` at a time; passing cases' folders are removed unless `keep`."""
+    runner: CaseRunner,
+    cases: Sequence[Case],
+    *,
+    jobs: int,
+    keep: bool,
+    progress: Progress,
+    interrupts: Interrupts | None = None,
+) -> Outcome:
+    """Run `cases`, `jobs` at a time; passing cases' folders are removed unless `keep`.
+
+    On an interrupt (see `Interrupts`) queued cases never start, every running child process
+    group is stopped, and the worker threads are joined before this returns, so nothing the
+    check started still runs or writes.
+    """
+    interrupts = interrupts or Interrupts()
     runner.on_step = progress.step
+    outcome = Outcome()
     results: dict[Case, CaseResult] = {}
-    with progress, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(runner.run, case): case for case in cases}
-        for future in as_completed(futures):
-            result = future.result()
-            results[futures[future]] = result
-            if result.passed and not keep:
-                shutil.rmtree(result.project.parent, ignore_errors=True)
-            progress.finished(result)
-    return [results[case] for case in cases]
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
+        with progress:
+            futures = {pool.submit(runner.run, case): case for case in cases}
+            pending = set(futures)
+            while pending and not interrupts.received:
+                done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+                for future in done:
+                    result = future.result()
+                    if result.interrupted:
+                        continue
+                    results[futures[future]] = result
+                    if result.passed and not keep:
+                        shutil.rmtree(result.project.parent, ignore_errors=True)
+                    progress.finished(result)
+            if interrupts.received:
+                pool.shutdown(wait=False, cancel_futures=True)
+                runner.children.stop_all(STOP_GRACE, hurry=lambda: len(interrupts.received) > 1)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        runner.children.stop_all(0)
+        raise
+    finally:
+        pool.shutdown(wait=True)
+        runner.close()
+    for future, case in futures.items():
+        if case in results:
+            continue
+        if future.cancelled() or not future.done():
+            outcome.not_started.append(case)
+        elif (late := future.result()).interrupted:
+            (outcome.unfinished if late.started else outcome.not_started).append(case)
+        else:  # finished in the moment the interrupt came: a result like any other
+            results[case] = late
+    outcome.results = [results[case] for case in cases if case in results]
+    return outcome
 
 
 def print_summary(console: Console, results: Sequence[CaseResult], *, kept: bool) -> None:
@@ -146,3 +241,33 @@ def write_junit(path: Path, results: Sequence[CaseResult]) -> None:
             failure.text = f"$ {failing.command}\n{failing.tail()}\n\nkept at {result.project}"
     path.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def interrupted(
+    signame: str, outcome: Outcome, root: Path, *, keep: bool, made: Path | None
+) -> CheckInterrupted:
+    """Clean up after an interrupt; the error's one line says what was stopped, removed, kept.
+
+    Folders of cases that were still running are half-written: always removed. Finished
+    cases' folders are kept with --keep, removed otherwise, and so is `made`: the outermost
+    folder the check created to hold `root` (`root` itself, or a parent), if it made one.
+    """
+    for case in outcome.unfinished:
+        shutil.rmtree(root / case.id, ignore_errors=True)
+    stopped = (
+        f"interrupted by {signame}: {len(outcome.results)} case(s) finished, "
+        f"{len(outcome.unfinished)} stopped, {len(outcome.not_started)} not started"
+    )
+    finished = [r.project.parent for r in outcome.results if r.project.parent.exists()]
+    if keep:
+        removed = "; removed the stopped cases' folders" if outcome.unfinished else ""
+        where = f"kept {len(finished)} finished case folder(s) in {root}" if finished else ""
+        return CheckInterrupted(f"{stopped}{removed}; {where or 'no case folder to keep'}")
+    for folder in finished:
+        shutil.rmtree(folder, ignore_errors=True)
+    if made is not None:
+        shutil.rmtree(made, ignore_errors=True)
+        return CheckInterrupted(f"{stopped}; removed {made} (use --keep to keep case folders)")
+    return CheckInterrupted(
+        f"{stopped}; removed every case folder it made in {root} (use --keep to keep them)"
+    )

@@ -14,6 +14,7 @@ import typer
 from scaffolder import answers
 from scaffolder.cli import ui
 from scaffolder.cli.options import TemplateOption, TrustOption
+from scaffolder.errors import UsageError
 
 
 def check(
@@ -29,6 +30,14 @@ def check(
             "--with",
             metavar="EXT[,EXT]",
             help="Only cases with these extensions, comma-separated; repeatable.",
+        ),
+    ] = None,
+    without: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--without",
+            metavar="EXT[,EXT]",
+            help="Only cases without these extensions, comma-separated; repeatable.",
         ),
     ] = None,
     python: Annotated[
@@ -81,9 +90,19 @@ def check(
     from scaffolder.registry import Registry
     from scaffolder.template import resolve_template
 
+    if not list_only:
+        # Checked first: a path that cannot be written must not cost a whole run.
+        junit = writable_file(junit, "--junit") if junit else None
+        workdir = usable_folder(workdir, "--workdir") if workdir else None
     source = resolve_template(template)
     registry = Registry.load(source.local_root)
-    scope = matrix.Scope.of(registry, framework or [], python or [], answers.split_csv(with_ or []))
+    scope = matrix.Scope.of(
+        registry,
+        framework or [],
+        python or [],
+        answers.split_csv(with_ or []),
+        answers.split_csv(without or []),
+    )
     cases = (
         matrix.all_cases(registry, scope) if all_cases else matrix.pairwise_cases(registry, scope)
     )
@@ -103,23 +122,96 @@ def check(
             ui.console().print(f"{len(cases)} of {total} cases ({kind})", markup=False)
         return
 
-    from scaffolder.check.runner import Progress, print_summary, run_cases, write_junit
+    from scaffolder.check.runner import (
+        Interrupts,
+        Progress,
+        interrupted,
+        print_summary,
+        run_cases,
+        write_junit,
+    )
     from scaffolder.check.steps import CaseRunner
 
-    root = workdir.absolute() if workdir else Path(tempfile.mkdtemp(prefix="scaffold-check-"))
     out = ui.console()
-    runner = CaseRunner(source, registry, root, trust=trust)
-    results = run_cases(
-        runner,
-        cases,
-        jobs=jobs or os.cpu_count() or 1,
-        keep=keep,
-        progress=Progress(out, len(cases)),
-    )
-    print_summary(out, results, kept=keep)
-    if junit:
-        write_junit(junit, results)
-    if not all(result.passed for result in results):
+    with Interrupts() as interrupts:
+        made: Path | None
+        if workdir is None:
+            root = made = Path(tempfile.mkdtemp(prefix="scaffold-check-"))
+        else:
+            root, made = workdir, _outermost_missing(workdir)
+            root.mkdir(parents=True, exist_ok=True)
+        runner = CaseRunner(source, registry, root, trust=trust)
+        outcome = run_cases(
+            runner,
+            cases,
+            jobs=jobs or os.cpu_count() or 1,
+            keep=keep,
+            progress=Progress(out, len(cases)),
+            interrupts=interrupts,
+        )
+        if not interrupts.received:
+            print_summary(out, outcome.results, kept=keep)
+            if junit:
+                write_junit(junit, outcome.results)
+        if interrupts.received:
+            raise interrupted(interrupts.name, outcome, root, keep=keep, made=made)
+    if not all(result.passed for result in outcome.results):
         raise typer.Exit(1)
     if workdir is None and not keep:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def writable_file(path: Path, option: str) -> Path:
+    """`path` as an absolute path, if a file can be written there; else a one-line UsageError."""
+    path = path.absolute()
+    if path.is_dir():
+        raise UsageError(f"{option} {path} is a folder; give a file name")
+    if path.exists():
+        try:
+            with path.open("ab"):  # appends nothing: proves it can be rewritten later
+                pass
+        except OSError as exc:
+            raise UsageError(f"{option} {path} cannot be written: {exc.strerror}") from None
+        return path
+    _check_can_create(path, option)
+    return path
+
+
+def usable_folder(path: Path, option: str) -> Path:
+    """`path` as an absolute path, if it is (or can be made) a folder that can be written."""
+    path = path.absolute()
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{option} {path} exists and is not a folder")
+    if path.is_dir():
+        _probe_write(path, path, option)
+    else:
+        _check_can_create(path, option)
+    return path
+
+
+def _outermost_missing(path: Path) -> Path | None:
+    """The outermost folder that creating `path` makes (None if `path` exists)."""
+    missing = None
+    while not path.exists() and path != path.parent:
+        missing, path = path, path.parent
+    return missing
+
+
+def _check_can_create(path: Path, option: str) -> None:
+    existing = path.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"{option} {path}: {existing} is not a folder")
+    _probe_write(existing, path, option)
+
+
+def _probe_write(folder: Path, path: Path, option: str) -> None:
+    """Create and drop a nameless file in `folder`: the only test that root, ACLs and
+    read-only mounts all answer truthfully. Nothing is left behind."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        where = "" if folder == path else f" ({folder})"
+        raise UsageError(f"{option} {path} cannot be written{where}: {exc.strerror}") from None
