@@ -56,14 +56,15 @@ def resolve_destination(destination: Path) -> Path:
 
 def check_destination(destination: Path, *, force: bool) -> None:
     """Refuse a destination that cannot or must not be written, before any work is done."""
-    if destination.is_symlink() and not destination.exists():
-        target = destination.readlink()
-        raise DestinationError(f"{destination} is a symbolic link to {target}, which is missing")
     resolved = resolve_destination(destination)
     try:
         info: os.stat_result | None = resolved.stat()
     except FileNotFoundError:
         info = None
+        if destination.is_symlink():
+            target = destination.readlink()
+            msg = f"{destination} is a symbolic link to {target}, which is missing"
+            raise DestinationError(msg) from None
     except OSError as exc:
         raise _os_error(exc, "use", destination) from None
     if info is not None and not stat.S_ISDIR(info.st_mode):

@@ -11,6 +11,7 @@ questionary.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
 import sys
@@ -74,15 +75,26 @@ def run(argv: list[str] | None = None) -> int:
         with _signals_interrupt():
             return _run(argv)
     except BrokenPipeError:
-        # The reader went away (`scaffold list | head -1`): end as `yes | head -1` does, without
-        # a traceback or Python's "Exception ignored" when stdout is flushed at exit.
-        _discard_stdout()
-        return 128 + signal.SIGPIPE if hasattr(signal, "SIGPIPE") else ExitCode.FAILURE
+        return _pipe_closed()
+    except SystemExit as exc:
+        # Typer ends a write to a closed pipe with a bare exit(1); say it the conventional way.
+        context = exc.__context__
+        if isinstance(context, OSError) and context.errno == errno.EPIPE:
+            return _pipe_closed()
+        raise
+
+
+def _pipe_closed() -> int:
+    """The reader went away (`scaffold list | head -1`): end as `yes | head -1` does, without a
+    traceback or Python's "Exception ignored" when stdout is flushed at exit."""
+    _discard_stdout()
+    return 128 + signal.SIGPIPE if hasattr(signal, "SIGPIPE") else ExitCode.FAILURE
 
 
 def _run(argv: list[str] | None) -> int:
     command = typer.main.get_command(app)
     debug = "--debug" in (sys.argv[1:] if argv is None else argv)
+    _received.clear()
     try:
         result = command.main(args=argv, prog_name="scaffold", standalone_mode=False)
         sys.stdout.flush()  # a closed pipe shows here, not at exit
@@ -116,12 +128,13 @@ def _interrupted(exc: BaseException | None) -> int:
     """Ctrl-C, SIGTERM or SIGHUP (Click wraps them in Abort): one line, exit 128 + signal."""
     while exc is not None and not isinstance(exc, Interrupted):
         exc = exc.__cause__ or exc.__context__
-    if exc is None:
+    signum = exc.signum if exc is not None else _received.pop() if _received else None
+    _received.clear()
+    if signum is None:
         _error("interrupted; nothing was written")
         return ExitCode.INTERRUPTED
-    name = signal.Signals(exc.signum).name
-    _error(f"interrupted by {name}; nothing was written")
-    return 128 + exc.signum
+    _error(f"interrupted by {signal.Signals(signum).name}; nothing was written")
+    return 128 + signum
 
 
 @contextlib.contextmanager
@@ -141,7 +154,11 @@ def _signals_interrupt() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+_received: list[int] = []  # Typer turns every KeyboardInterrupt into exit code 130, losing which
+
+
 def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
+    _received.append(signum)
     raise Interrupted(signum)
 
 
