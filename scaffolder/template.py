@@ -155,7 +155,9 @@ def _mirror(bundle: Path) -> Path:
     if _in_step(mirror, digest):
         return mirror
     try:
-        _make_folder(home)
+        _check_folder(home)
+        _refuse_foreign(mirror, home / _OWNER_NAME)  # before even the lock file is made
+        home.mkdir(parents=True, exist_ok=True)
         with _locked(home / "template.lock"):
             if _in_step(mirror, digest):  # another process did it while we waited
                 return mirror
@@ -178,7 +180,8 @@ def _mirror(bundle: Path) -> Path:
     return mirror
 
 
-def _make_folder(home: Path) -> None:
+def _check_folder(home: Path) -> None:
+    """Refuse a data folder that is a file, or lies under one."""
     existing = home
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
@@ -187,11 +190,16 @@ def _make_folder(home: Path) -> None:
             f"{existing} is not a folder, so scaffolder cannot keep its template mirror in "
             f"{home}; set SCAFFOLDER_HOME (or XDG_DATA_HOME) to a folder"
         )
-    home.mkdir(parents=True, exist_ok=True)
 
 
 def _claim(mirror: Path, owner: Path) -> None:
     """Make sure `mirror` is scaffolder's (creating it if missing), or refuse to touch it."""
+    _refuse_foreign(mirror, owner)
+    owner.write_text(_OWNER_TEXT, encoding="utf-8")  # before any file goes in
+    mirror.mkdir(exist_ok=True)
+
+
+def _refuse_foreign(mirror: Path, owner: Path) -> None:
     legacy = (mirror / ".git" / "scaffolder-bundle").is_file()  # made before the owner file
     ours = _read(owner) == _OWNER_TEXT or legacy
     if mirror.is_symlink() or (mirror.exists() and not mirror.is_dir()):
@@ -204,8 +212,6 @@ def _claim(mirror: Path, owner: Path) -> None:
             f"{mirror} holds files scaffolder did not make, so it will not use it as its "
             "template mirror; move them, or set SCAFFOLDER_HOME to another folder"
         )
-    owner.write_text(_OWNER_TEXT, encoding="utf-8")  # before any file goes in
-    mirror.mkdir(exist_ok=True)
 
 
 def _sync(mirror: Path, bundle: Path, digest: str) -> None:

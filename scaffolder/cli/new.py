@@ -175,7 +175,7 @@ def new(
             lock=_first(lock, settings.lock, default=True),
         )
     for warning in [*source.warnings, *created.warnings]:
-        out.print(f"[yellow]warning:[/] {warning}")
+        out.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)  # one line, unwrapped
     _show_next_steps(out, created, registry)
 
 
