@@ -157,10 +157,12 @@ def _staging(destination: Path) -> Iterator[tuple[Path, Path]]:
     try:
         yield staging, project
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        _remove_dirs(created)
+        with _signals_held():  # a second Ctrl-C does not stop the cleanup half-way
+            shutil.rmtree(staging, ignore_errors=True)
+            _remove_dirs(created)
         raise
-    shutil.rmtree(staging, ignore_errors=True)
+    with _signals_held():
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _is_staging(entry: Path) -> bool:
