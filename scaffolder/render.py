@@ -108,6 +108,7 @@ def render(
             with _signals_held():
                 _move_into_place(project, destination, force=force, scratch=staging)
                 moved = True
+                shutil.rmtree(staging, ignore_errors=True)  # its marker, and what --force replaced
         except KeyboardInterrupt:
             if not moved:
                 raise
@@ -161,8 +162,7 @@ def _staging(destination: Path) -> Iterator[tuple[Path, Path]]:
             shutil.rmtree(staging, ignore_errors=True)
             _remove_dirs(created)
         raise
-    with _signals_held():
-        shutil.rmtree(staging, ignore_errors=True)
+    shutil.rmtree(staging, ignore_errors=True)  # render() already did, unless it was skipped
 
 
 def _is_staging(entry: Path) -> bool:
