@@ -200,6 +200,14 @@ def _claim(mirror: Path, owner: Path) -> None:
 
 
 def _refuse_foreign(mirror: Path, owner: Path) -> None:
+    home = mirror.parent
+    known = {mirror.name, owner.name, "template.lock"}
+    names = {entry.name for entry in home.iterdir()} if home.is_dir() else set()
+    if names and not names & known:
+        raise TemplateError(
+            f"{home} holds files scaffolder did not make, so it will not keep its template "
+            "mirror there; set SCAFFOLDER_HOME to a new or empty folder"
+        )
     legacy = (mirror / ".git" / "scaffolder-bundle").is_file()  # made before the owner file
     ours = _read(owner) == _OWNER_TEXT or legacy
     if mirror.is_symlink() or (mirror.exists() and not mirror.is_dir()):

@@ -139,18 +139,25 @@ def test_a_data_folder_scaffolder_does_not_own_is_one_line_and_untouched(
     assert not (outside / "shop").exists()
 
 
-def test_a_home_with_the_users_files_gets_only_scaffolders_own_beside_them(
+def test_a_home_with_the_users_files_is_refused_and_an_empty_one_used(
     scaffold: Any, tmp_path: Path, bundle: Path, outside: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shutil.rmtree(outside / "template")
     monkeypatch.setenv("SCAFFOLDER_HOME", str(outside))
     before = snapshot(outside)
     result = scaffold("new", "shop", "--defaults", *FAST)
+    assert result.code == 1
+    assert f"error: {outside} holds files scaffolder did not make" in error_line(result)
+    assert snapshot(outside) == before
+    assert sorted(p.name for p in outside.iterdir()) == ["a-file"]
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("SCAFFOLDER_HOME", str(empty))
+    result = scaffold("new", "shop", "--defaults", *FAST)
     assert result.code == 0, result.err
     assert answers_of(tmp_path / "shop")["_commit"] == f"v{VERSION}"
-    after = snapshot(outside)
-    assert {k: v for k, v in after.items() if k in before} == before
-    assert_in_step(outside / "template", bundle)
+    assert_in_step(empty / "template", bundle)
 
 
 def mount(*args: str) -> bool:
