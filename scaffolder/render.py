@@ -100,7 +100,7 @@ def render(
     destination = resolve_destination(destination)
     sweep_stale_staging(destination)
     with _staging(destination) as (staging, project):
-        _run_copier(template, answers, project, trust=trust)
+        _run_copier(template, answers, project, trust=trust, destination=destination)
         if finish is not None:
             finish(project)
         moved = False
@@ -259,6 +259,7 @@ def _run_copier(
     staging: Path,
     *,
     trust: bool,
+    destination: Path,
 ) -> None:
     import copier  # deferred: importing Copier costs ~0.4 s
     from copier import errors as copier_errors
@@ -295,7 +296,13 @@ def _run_copier(
         where = getattr(exc, "name", None) or getattr(exc, "filename", None) or "a template file"
         raise TemplateError(f"template error in {where}: {_one_line(exc)}") from None
     except OSError as exc:
-        raise _os_error(exc, "render the template into", staging) from None
+        failed = Path(exc.filename) if isinstance(exc.filename, str) else None
+        if failed is not None and not failed.is_relative_to(staging):  # reading the template
+            reason = _REASONS.get(exc.errno or 0) or (exc.strerror or str(exc)).lower()
+            raise TemplateError(f"cannot read the template at {failed}: {reason}") from None
+        if failed is not None:
+            exc.filename = str(failed.relative_to(staging))  # the staging folder means nothing
+        raise _os_error(exc, "write the project for", destination) from None
 
 
 # -- the final move ----------------------------------------------------------------------------

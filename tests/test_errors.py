@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -66,3 +67,37 @@ def test_head_reads_the_first_line_and_the_pipeline_succeeds(tmp_path: Path) -> 
     assert done.stdout.strip(), done.stderr
     assert done.stderr == ""
     assert done.returncode in {0, 141}
+
+
+@pytest.mark.parametrize(
+    ("errno_", "inside", "expected"),
+    [
+        (13, False, "error: cannot read the template at /templates/x.jinja: permission denied"),
+        (
+            30,
+            True,
+            "error: cannot write the project for {dest} (README.md): read-only file system",
+        ),
+        (40, True, "error: cannot write the project for {dest} (README.md): a symbolic link loop"),
+    ],
+    ids=["template-unreadable", "read-only", "loop"],
+)
+def test_an_os_error_says_what_failed_on_what(
+    scaffold: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    errno_: int,
+    inside: bool,
+    expected: str,
+) -> None:
+    import copier
+
+    def fails(src: str, dst: Path, **kwargs: Any) -> Any:
+        where = Path(dst) / "README.md" if inside else Path("/templates/x.jinja")
+        raise OSError(errno_, os.strerror(errno_), str(where))
+
+    monkeypatch.setattr(copier, "run_copy", fails)
+    result = scaffold("new", "shop", "--defaults", *FAST)
+    assert result.code == 1
+    assert error_line(result) == expected.format(dest=tmp_path / "shop")
+    assert list(tmp_path.iterdir()) == []
