@@ -359,15 +359,15 @@ def _plan_merge(project: Path, destination: Path) -> list[Move]:
     """Every move the merge makes, checked before any is made: a rendered path never goes through
     a symlink, never puts a file where a folder is or the reverse, never writes into `.git`."""
     moves: list[Move] = []
-    if os.path.lexists(project / ".git") and os.path.lexists(destination / ".git"):
-        raise DestinationError(
-            f"{destination} already has .git; scaffold never writes into it (render with "
-            "--no-git, or into another folder)"
-        )
 
     def walk(source_dir: Path, target_dir: Path) -> None:
         for source in sorted(source_dir.iterdir()):
             target = target_dir / source.name
+            if source.name == ".git" and os.path.lexists(target):
+                raise DestinationError(
+                    f"{target_dir} already has .git; scaffold never writes into it (render with "
+                    "--no-git, or into another folder)"
+                )
             source_is_dir = stat.S_ISDIR(source.lstat().st_mode)
             kind = "folder" if source_is_dir else "file"
             try:
