@@ -70,7 +70,11 @@ def check_destination(destination: Path, *, force: bool) -> None:
     if info is not None and not stat.S_ISDIR(info.st_mode):
         raise DestinationError(f"{destination} exists and is not a folder")
     if info is not None:
-        if not force and _user_entries(resolved):
+        try:
+            entries = _user_entries(resolved)
+        except OSError as exc:
+            raise _os_error(exc, "read", destination) from None
+        if entries and not force:
             msg = (
                 f"{destination} exists and is not empty; choose a new folder, or pass --force "
                 "to render into it (files the template does not produce are kept)"
