@@ -240,18 +240,27 @@ def _pid_alive(pid: int) -> bool:
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """Hold back Ctrl-C, SIGTERM and SIGHUP while the project moves into place."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(
-        signal, "pthread_sigmask"
-    ):
+    """Hold back Ctrl-C, SIGTERM and SIGHUP for a short critical section, then deliver them.
+
+    Python-level handlers, not a signal mask: Python runs handlers in the main thread whichever
+    thread the signal reached (the progress spinner's, for one), so only this defers them all.
+    """
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    pending: list[int] = []
+    previous: dict[int, Any] = {}
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        signum = getattr(signal, name, None)
+        if signum is not None and signal.getsignal(signum) is not None:
+            previous[signum] = signal.signal(signum, lambda got, _frame: pending.append(got))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in dict.fromkeys(pending):
+            signal.raise_signal(signum)  # now handled as it would have been
 
 
 # -- Copier ------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -413,6 +414,39 @@ def test_a_signal_mid_render_removes_the_staging_folder(
     expected = "interrupted" if signum == signal.SIGINT else f"interrupted by {signum.name}"
     assert error_line(Result(err)) == f"error: {expected}; nothing was written"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]  # no deep/, no staging
+
+
+@pytest.mark.parametrize("move_fails", [False, True], ids=["move-succeeds", "move-fails"])
+def test_a_signal_during_the_final_move_waits_for_it(
+    scaffold: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    reference: dict[str, bytes],
+    move_fails: bool,
+) -> None:
+    """The move is not cut short: a complete project is a success; an undone move, with the
+    signal delivered after it, is an interrupt that wrote nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signal handlers can only be installed from the main thread")
+    real = render_module._move_into_place
+
+    def signalled(*args: Any, **kwargs: Any) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.2)  # an unheld signal's handler would run by now, mid-move
+        if move_fails:
+            raise render_module.DestinationError("the move failed")
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(render_module, "_move_into_place", signalled)
+    result = scaffold("new", "shop", "--defaults", *FAST)
+    if move_fails:
+        assert result.code == 128 + signal.SIGTERM
+        assert error_line(result) == "error: interrupted by SIGTERM; nothing was written"
+        assert list(tmp_path.iterdir()) == []
+    else:
+        assert result.code == 0, result.err
+        assert rendered(tmp_path / "shop") == reference
+        assert leftovers(tmp_path) == []
 
 
 def test_a_killed_run_is_swept_by_the_next_and_nothing_else_is(tmp_path: Path) -> None:
