@@ -6,7 +6,7 @@ the source (`_src_path`) and version (`_commit`) in `.copier-answers.yml`. So:
 - From a source checkout (the repository root holds copier.yml and is a git work tree), the
   checkout itself is the template: its commits and tags are the template's versions.
 - From an installed wheel, the bundled copy (scaffolder/_template) is not a git repository. It is
-  mirrored into a git repository in the user's data folder (`$SCAFFOLDER_HOME`, default
+  mirrored into a git repository in the user's data folder (`$SCAFFOLDER_HOME/template`, default
   `$XDG_DATA_HOME/scaffolder/template`), one commit and tag per scaffolder version, so
   `copier update` in a project finds the newer template after `pip install -U scaffolder`.
 - `--template PATH_OR_URL` uses any other Copier template (a team's fork, a git URL) as is.

@@ -181,7 +181,7 @@ def cli_process(*args: str, cwd: Path, slow: bool = False) -> subprocess.Popen[s
 def test_two_runs_racing_for_one_folder_one_wins_whole(
     tmp_path: Path, reference: dict[str, bytes], exists: bool
 ) -> None:
-    for round_ in range(4):
+    for round_ in range(6):
         here = tmp_path / f"round{round_}"
         (here / "shop").mkdir(parents=True) if exists else here.mkdir()
         runs = [cli_process("new", "shop", "--defaults", *FAST, cwd=here) for _ in range(2)]
