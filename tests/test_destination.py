@@ -503,3 +503,20 @@ def test_an_old_staging_folder_is_stale_even_if_its_pid_is_reused(tmp_path: Path
     (recent / render_module.MARKER).write_text(json.dumps({**marker, "started": time.time()}))
     assert render_module.sweep_stale_staging(destination) == [old]
     assert recent.is_dir()
+
+
+def test_a_killed_run_inside_an_existing_folder_neither_blocks_nor_ships(tmp_path: Path) -> None:
+    """Staged inside an existing empty folder and killed: the folder still counts as empty for
+    the next run, and the leftover is swept rather than shipped inside the new project."""
+    (tmp_path / "shop").mkdir()
+    run = cli_process("new", "shop", "--defaults", *FAST, cwd=tmp_path, slow=True)
+    staged = wait_for_staged_project(tmp_path / "shop", run)
+    run.kill()
+    run.communicate()
+    assert staged.parent == tmp_path / "shop"
+    again = cli_process("new", "shop", "--defaults", *FAST, cwd=tmp_path)
+    _, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
+    assert not staged.exists()
+    assert leftovers(tmp_path) == []
+    assert (tmp_path / "shop" / "src" / "shop" / "app.py").is_file()
