@@ -9,7 +9,7 @@ class ExitCode(IntEnum):
     OK = 0
     FAILURE = 1
     USAGE = 2
-    INTERRUPTED = 130
+    INTERRUPTED = 130  # 128 + SIGINT; SIGTERM and SIGHUP exit with 128 + their number too
 
 
 class ScaffoldError(Exception):
@@ -30,3 +30,11 @@ class TemplateError(ScaffoldError):
 
 class DestinationError(ScaffoldError):
     """The project cannot be written where it was asked to go."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, handled as Ctrl-C is: the work in progress is removed."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum

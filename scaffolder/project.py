@@ -9,6 +9,7 @@ this, and a web front end can call it the same way:
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -121,7 +122,11 @@ def create(
     """Render the starter at `destination`, lock its dependencies and commit it to git."""
     destination = destination.absolute()
     created = CreatedProject(path=destination, spec=spec)
-    in_repository = git and _inside_git_work_tree(destination)
+    # A `.git` in the destination (even one git refuses, e.g. "dubious ownership") is never
+    # replaced: no `git init` over it.
+    in_repository = git and (
+        os.path.lexists(destination / ".git") or _inside_git_work_tree(destination)
+    )
 
     def finish(staging: Path) -> None:
         if lock:

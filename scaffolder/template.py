@@ -6,7 +6,7 @@ the source (`_src_path`) and version (`_commit`) in `.copier-answers.yml`. So:
 - From a source checkout (the repository root holds copier.yml and is a git work tree), the
   checkout itself is the template: its commits and tags are the template's versions.
 - From an installed wheel, the bundled copy (scaffolder/_template) is not a git repository. It is
-  mirrored into a git repository in the user's data folder (`$SCAFFOLDER_HOME`, default
+  mirrored into a git repository in the user's data folder (`$SCAFFOLDER_HOME/template`, default
   `$XDG_DATA_HOME/scaffolder/template`), one commit and tag per scaffolder version, so
   `copier update` in a project finds the newer template after `pip install -U scaffolder`.
 - `--template PATH_OR_URL` uses any other Copier template (a team's fork, a git URL) as is.
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import errno
 import hashlib
 import os
 import shutil
@@ -45,6 +46,7 @@ class TemplateSource:
     src: str  # what Copier records as _src_path: an absolute path or a URL
     local_root: Path  # a folder holding copier.yml and templates/ (a clone, for a URL)
     vcs_ref: str | None  # None: Copier's default (the latest tag)
+    warnings: tuple[str, ...] = ()  # for the user, e.g. why `copier update` will not work
 
     def questions(self) -> dict[str, Any]:
         """The template's questions (copier.yml without its `_settings`)."""
@@ -73,7 +75,10 @@ def resolve_template(spec: str | None = None) -> TemplateSource:
         )
     if spec.startswith(_REMOTE_PREFIXES) or (spec.endswith(".git") and not Path(spec).is_dir()):
         return TemplateSource(src=spec, local_root=_clone(spec), vcs_ref=None)
-    root = Path(spec).expanduser().resolve()
+    try:
+        root = Path(spec).expanduser().resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop, an unreadable folder
+        raise TemplateError(f"template {spec!r} cannot be used: {exc}") from None
     if not root.is_dir():
         raise TemplateError(f"template {spec!r} does not exist or is not a folder")
     _config_file(root)
@@ -97,7 +102,10 @@ def _bundled() -> TemplateSource:
     if _is_git_top(root):
         # HEAD, with uncommitted template edits, rather than the latest tag.
         return TemplateSource(src=str(root), local_root=root, vcs_ref="HEAD")
-    mirror = _mirror(root)
+    try:
+        mirror = _mirror(root)
+    except _MirrorUnavailable as exc:
+        return _bundled_without_mirror(root, str(exc))
     return TemplateSource(src=str(mirror), local_root=mirror, vcs_ref="HEAD")
 
 
@@ -108,32 +116,142 @@ def data_home() -> Path:
     return Path(xdg) / "scaffolder"
 
 
+# Beside the mirror: proof that scaffolder made it, so a rebuild only ever deletes its own files.
+_OWNER_NAME = "template.scaffolder-mirror"
+_OWNER_TEXT = "This folder's template/ is scaffolder's git mirror of its bundled template.\n"
+# Errors that make the data folder unusable for the mirror, but not the render.
+_UNUSABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
+
+
+class _MirrorUnavailable(Exception):
+    """The mirror cannot be written; rendering goes on from the bundled copy."""
+
+
+def _bundled_without_mirror(bundle: Path, reason: str) -> TemplateSource:
+    warning = (
+        f"template mirror not updated ({reason}): rendered from the bundled copy, which records "
+        "no template version, so `copier update` will not work in this project until "
+        "scaffolder's data folder is writable (or SCAFFOLDER_HOME names one) and the project "
+        "is rendered again"
+    )
+    return TemplateSource(src=str(bundle), local_root=bundle, vcs_ref=None, warnings=(warning,))
+
+
 def _mirror(bundle: Path) -> Path:
-    """Keep a git repository in step with the bundled template; one tag per version."""
-    mirror = data_home() / "template"
+    """Keep a git repository in step with the bundled template; one tag per version.
+
+    Only folders scaffolder made are ever deleted or rewritten: the mirror must be missing,
+    empty, or carry scaffolder's owner file beside it. A mirror that is damaged (no .git, a
+    broken ref, a missing tag, edited files) is repaired, or rebuilt from scratch.
+    """
+    try:
+        home = data_home()
+    except RuntimeError as exc:  # no HOME to derive the default from
+        raise TemplateError(
+            f"no folder for the template mirror: {exc}; set SCAFFOLDER_HOME"
+        ) from None
+    mirror = home / "template"
     digest = _tree_digest(bundle)
-    stamp = mirror / ".git" / "scaffolder-bundle"
-    if _read(stamp) == digest:
+    if _in_step(mirror, digest):
         return mirror
-    mirror.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(mirror.parent / "template.lock"):
-        if _read(stamp) == digest:  # another process did it while we waited
-            return mirror
-        if not (mirror / ".git").is_dir():
-            mirror.mkdir(exist_ok=True)
-            _git(mirror, "init", "--quiet")
-        for child in mirror.iterdir():
-            if child.name != ".git":
-                shutil.rmtree(child) if child.is_dir() else child.unlink()
-        for child in bundle.iterdir():
-            copy = shutil.copytree if child.is_dir() else shutil.copy2
-            copy(child, mirror / child.name)
-        _git(mirror, "add", "--all")
-        if _git(mirror, "status", "--porcelain").strip():
-            _git(mirror, *_MIRROR_GIT, "commit", "--quiet", "-m", f"scaffolder {__version__}")
-        _git(mirror, "tag", "--force", f"v{__version__}")
-        stamp.write_text(digest, encoding="utf-8")
+    try:
+        _check_folder(home)
+        _refuse_foreign(mirror, home / _OWNER_NAME)  # before even the lock file is made
+        home.mkdir(parents=True, exist_ok=True)
+        with _locked(home / "template.lock"):
+            if _in_step(mirror, digest):  # another process did it while we waited
+                return mirror
+            _claim(mirror, home / _OWNER_NAME)
+            try:
+                _sync(mirror, bundle, digest)
+            except TemplateError:
+                shutil.rmtree(mirror)  # ours (claimed above), and damaged beyond repair
+                mirror.mkdir()
+                _sync(mirror, bundle, digest)
+    except OSError as exc:
+        if exc.errno in _UNUSABLE:
+            raise _MirrorUnavailable(f"{exc.filename or home}: {exc.strerror}") from None
+        raise TemplateError(
+            f"cannot keep the template mirror in {mirror}: {exc.strerror or exc} "
+            f"({exc.filename or home})"
+        ) from None
+    if not _in_step(mirror, digest):
+        raise _MirrorUnavailable(f"{mirror} could not be brought in step with the bundle")
     return mirror
+
+
+def _check_folder(home: Path) -> None:
+    """Refuse a data folder that is a file, or lies under one."""
+    existing = home
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise TemplateError(
+            f"{existing} is not a folder, so scaffolder cannot keep its template mirror in "
+            f"{home}; set SCAFFOLDER_HOME (or XDG_DATA_HOME) to a folder"
+        )
+
+
+def _claim(mirror: Path, owner: Path) -> None:
+    """Make sure `mirror` is scaffolder's (creating it if missing), or refuse to touch it."""
+    _refuse_foreign(mirror, owner)
+    owner.write_text(_OWNER_TEXT, encoding="utf-8")  # before any file goes in
+    mirror.mkdir(exist_ok=True)
+
+
+def _refuse_foreign(mirror: Path, owner: Path) -> None:
+    home = mirror.parent
+    known = {mirror.name, owner.name, "template.lock"}
+    names = {entry.name for entry in home.iterdir()} if home.is_dir() else set()
+    if names and not names & known:
+        raise TemplateError(
+            f"{home} holds files scaffolder did not make, so it will not keep its template "
+            "mirror there; set SCAFFOLDER_HOME to a new or empty folder"
+        )
+    legacy = (mirror / ".git" / "scaffolder-bundle").is_file()  # made before the owner file
+    ours = _read(owner) == _OWNER_TEXT or legacy
+    if mirror.is_symlink() or (mirror.exists() and not mirror.is_dir()):
+        raise TemplateError(
+            f"{mirror} is in the way of scaffolder's template mirror and is not a folder; "
+            "move it, or set SCAFFOLDER_HOME to another folder"
+        )
+    if mirror.is_dir() and not ours and any(mirror.iterdir()):
+        raise TemplateError(
+            f"{mirror} holds files scaffolder did not make, so it will not use it as its "
+            "template mirror; move them, or set SCAFFOLDER_HOME to another folder"
+        )
+
+
+def _sync(mirror: Path, bundle: Path, digest: str) -> None:
+    git_dir = mirror / ".git"
+    if git_dir.is_symlink() or (git_dir.exists() and not git_dir.is_dir()):
+        git_dir.unlink()
+    if not git_dir.is_dir():
+        _git(mirror, "init", "--quiet")
+    for child in mirror.iterdir():
+        if child.name != ".git":
+            shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+    for child in bundle.iterdir():
+        copy = shutil.copytree if child.is_dir() else shutil.copy2
+        copy(child, mirror / child.name)
+    _git(mirror, "add", "--all")
+    if _git(mirror, "status", "--porcelain").strip():
+        _git(mirror, *_MIRROR_GIT, "commit", "--quiet", "-m", f"scaffolder {__version__}")
+    _git(mirror, "tag", "--force", f"v{__version__}")
+    (git_dir / "scaffolder-bundle").write_text(digest, encoding="utf-8")
+
+
+def _in_step(mirror: Path, digest: str) -> bool:
+    """The mirror holds this bundle, committed, tagged with this version, and nothing else."""
+    if _read(mirror / ".git" / "scaffolder-bundle") != digest:
+        return False
+    tag = f"refs/tags/v{__version__}^{{commit}}"
+    try:
+        refs = _git(mirror, "rev-parse", "HEAD^{commit}", tag, "--").split()[:2]
+        clean = not _git(mirror, "status", "--porcelain", "--untracked-files=all").strip()
+    except TemplateError:
+        return False
+    return len(refs) == 2 and refs[0] == refs[1] and clean
 
 
 def _clone(url: str) -> Path:

@@ -104,6 +104,8 @@ def new(
     python = _from_data(extra, "python_version", python) or settings.python
     name = _from_data(extra, "project_name", name)
     package_name = extra.pop("package_name", None)
+    if package_name is not None and not isinstance(package_name, str):
+        raise UsageError(f"package_name must be text, not {package_name!r}")
     if "extensions" in extra:
         raise UsageError("--data extensions=... is not supported: use --with and --without")
     # The config file's --with/--without come first; the command line's override them.
@@ -172,8 +174,8 @@ def new(
             git=_first(git, settings.git, default=True),
             lock=_first(lock, settings.lock, default=True),
         )
-    for warning in created.warnings:
-        out.print(f"[yellow]warning:[/] {warning}")
+    for warning in [*source.warnings, *created.warnings]:
+        out.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)  # one line, unwrapped
     _show_next_steps(out, created, registry)
 
 
