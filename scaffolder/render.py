@@ -14,6 +14,7 @@ import errno
 import os
 import shutil
 import tempfile
+import traceback
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -125,10 +126,23 @@ def _run_copier(
     except ValueError as exc:  # a question's validator or choices refused an answer
         raise UsageError(_one_line(exc)) from None
     except JinjaError as exc:
-        where = getattr(exc, "name", None) or getattr(exc, "filename", None) or "a template file"
+        where = _template_location(exc) or "a template file"
         raise TemplateError(f"template error in {where}: {_one_line(exc)}") from None
     except OSError as exc:
         raise _os_error(exc, staging) from None
+
+
+def _template_location(exc: BaseException) -> str | None:
+    """`file:line` of the template that failed: Jinja's own, or the innermost template frame."""
+    name = getattr(exc, "filename", None) or getattr(exc, "name", None)
+    line = getattr(exc, "lineno", None)
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        filename = frame.f_code.co_filename
+        if not filename.endswith(".py") and not filename.startswith("<"):
+            name, line = filename, lineno  # Jinja maps template frames to the template's lines
+    if name is None:
+        return None
+    return f"{name}:{line}" if line else str(name)
 
 
 def _move_into_place(staging: Path, destination: Path) -> None:
