@@ -126,14 +126,14 @@ def _run_copier(
     except ValueError as exc:  # a question's validator or choices refused an answer
         raise UsageError(_one_line(exc)) from None
     except JinjaError as exc:
-        where = _template_location(exc) or "a template file"
+        where = _template_location(exc, template.local_root) or "a template file"
         raise TemplateError(f"template error in {where}: {_one_line(exc)}") from None
     except OSError as exc:
         raise _os_error(exc, staging) from None
 
 
-def _template_location(exc: BaseException) -> str | None:
-    """`file:line` of the template that failed: Jinja's own, or the innermost template frame."""
+def _template_location(exc: BaseException, root: Path) -> str | None:
+    """`file:line` of the template file that failed, relative to the template's root."""
     name = getattr(exc, "filename", None) or getattr(exc, "name", None)
     line = getattr(exc, "lineno", None)
     for frame, lineno in traceback.walk_tb(exc.__traceback__):
@@ -142,7 +142,13 @@ def _template_location(exc: BaseException) -> str | None:
             name, line = filename, lineno  # Jinja maps template frames to the template's lines
     if name is None:
         return None
-    return f"{name}:{line}" if line else str(name)
+    # Copier renders from a clone of a git template: show the path inside the template.
+    parts = Path(name).parts
+    shown = next(
+        (Path(*parts[i:]) for i in range(len(parts)) if (root / Path(*parts[i:])).is_file()),
+        Path(name),
+    )
+    return f"{shown}:{line}" if line else str(shown)
 
 
 def _move_into_place(staging: Path, destination: Path) -> None:
