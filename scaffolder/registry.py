@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from scaffolder.errors import TemplateError, UsageError
+from scaffolder.names import ReservedNames
 
 REGISTRY_PATH = Path("templates") / "registry.yml"
 _T = TypeVar("_T")
@@ -83,6 +84,8 @@ class Registry:
     default_framework: str
     frameworks: Mapping[str, Framework]
     extensions: Mapping[str, Extension]
+    # Names a project may not take (templates/names.yml, next to the registry).
+    reserved_names: ReservedNames = field(default_factory=ReservedNames)
 
     @classmethod
     def load(cls, template_root: Path) -> Registry:
@@ -99,7 +102,8 @@ class Registry:
         except yaml.YAMLError as exc:
             msg = f"{path} is not valid YAML: {_one_line(exc)}"
             raise TemplateError(msg) from None
-        return cls.from_mapping(data, source=str(path))
+        registry = cls.from_mapping(data, source=str(path))
+        return dataclasses.replace(registry, reserved_names=ReservedNames.load(template_root))
 
     @classmethod
     def from_mapping(cls, data: Any, source: str = "registry") -> Registry:
