@@ -240,7 +240,10 @@ def test_nasty_answers_render_a_starter_that_parses_and_lints(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(typed=st.text(max_size=60), framework=st.sampled_from(FRAMEWORKS))
+@given(
+    typed=st.text(max_size=60) | st.from_regex(r"[A-Za-z][A-Za-z0-9 ._-]{0,45}", fullmatch=True),
+    framework=st.sampled_from(FRAMEWORKS),
+)
 @example(typed="Orders Service For The Warehouse Team 42", framework="fastapi")
 def test_any_accepted_name_renders_a_starter_that_parses_and_lints(
     typed: str, framework: str, plain_template: Path, tmp_path: Path
