@@ -209,9 +209,9 @@ def test_any_free_text_answer_renders_a_starter_that_parses_and_lints(
     tmp_path: Path,
 ) -> None:
     assert validate(question, value) == ""  # accepted: only surrogates are refused
-    project = render(
-        plain_template, tmp_path / "shop", {**base_answers(framework), question: value}
-    )
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))  # tmp_path is shared by the examples
+    answers = {**base_answers(framework), question: value}
+    project = render(plain_template, folder / "shop", answers)
     baseline = default_starters[framework]
     changed = {name for name, data in contents(project).items() if baseline.get(name) != data}
     assert changed <= LANDS_IN, changed
