@@ -132,6 +132,9 @@ def check_package_name(
             "digits and underscores, starting with a letter (e.g. my_shop)"
         )
         raise UsageError(msg)
+    if len(package) > MAX_LENGTH:
+        msg = f"package name is {len(package)} characters long; keep it to {MAX_LENGTH} or fewer"
+        raise UsageError(msg)
     suggestion = f"try '{package.replace('_', '-')}-app'"
     if keyword.iskeyword(package):
         raise UsageError(f"{package!r} is a Python keyword, so it cannot be imported: {suggestion}")
