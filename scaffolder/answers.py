@@ -78,13 +78,31 @@ def split_csv(values: Iterable[str]) -> list[str]:
     return result
 
 
-def check_data_keys(data: Mapping[str, Any], questions: Iterable[str]) -> None:
-    """Refuse answers to questions the template does not ask."""
-    known = sorted(questions)
+def computed_questions(questions: Mapping[str, Any]) -> set[str]:
+    """The template's computed answers: entries of copier.yml with `when: false`.
+
+    Copier never asks them and never records them; the template derives them itself.
+    """
+    return {
+        key
+        for key, question in questions.items()
+        if isinstance(question, Mapping) and str(question.get("when", True)).lower() == "false"
+    }
+
+
+def check_data_keys(data: Mapping[str, Any], questions: Mapping[str, Any]) -> None:
+    """Refuse answers to questions the template does not ask, and to its computed answers."""
+    computed = computed_questions(questions)
+    asked = sorted(key for key in questions if key not in computed)
     for key in data:
-        if key not in known:
+        if key in computed:
             raise UsageError(
-                f"--data {key}: the template has no such question; it asks: {', '.join(known)}"
+                f"--data {key}: {key} is computed by the template, not a question; "
+                f"it asks: {', '.join(asked)}"
+            )
+        if key not in asked:
+            raise UsageError(
+                f"--data {key}: the template has no such question; it asks: {', '.join(asked)}"
             )
 
 

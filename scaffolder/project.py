@@ -18,7 +18,7 @@ from typing import Any
 
 from scaffolder import toolchain
 from scaffolder.errors import UsageError
-from scaffolder.names import ProjectNames, check_package_name, derive_names, requirement_name
+from scaffolder.names import ProjectNames, check_package_name, derive_names
 from scaffolder.registry import Registry
 from scaffolder.render import render
 from scaffolder.template import TemplateSource
@@ -58,15 +58,6 @@ class CreatedProject:
     warnings: list[str] = field(default_factory=list)
 
 
-def reserved_names(registry: Registry) -> set[str]:
-    """Distribution names a project may not take: what the starters themselves install."""
-    return {
-        requirement_name(dependency)
-        for framework in registry.frameworks.values()
-        for dependency in framework.dependencies
-    } | {"pytest", "mypy", "ruff", "pydantic", "uvicorn", "gunicorn", "scaffolder", "copier"}
-
-
 def plan(
     registry: Registry,
     *,
@@ -95,7 +86,7 @@ def plan(
         if ext in chosen:
             chosen.remove(ext)
     registry.check(framework, python, chosen)
-    reserved = reserved_names(registry)
+    reserved = registry.reserved_names
     names = derive_names(name, reserved=reserved)
     if package_name:
         check_package_name(package_name, reserved=reserved)

@@ -8,15 +8,19 @@ offered, what are the defaults, and is this combination allowed (and if not, why
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
-from collections.abc import Iterable, Mapping
+import typing
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from scaffolder.errors import TemplateError, UsageError
+from scaffolder.names import ReservedNames
 
 REGISTRY_PATH = Path("templates") / "registry.yml"
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,8 @@ class Server:
 
 @dataclass(frozen=True)
 class Framework:
+    """One entry under ``frameworks:``; every key of the entry is a field (the schema)."""
+
     name: str
     label: str
     description: str
@@ -48,6 +54,12 @@ class Framework:
     dependencies: tuple[str, ...]
     # Python versions this framework cannot use, each with the reason.
     python_unsupported: Mapping[str, str] = field(default_factory=dict)
+    # Read by the template only: the starter's pyproject.toml.
+    dev_dependencies: tuple[str, ...] = ()
+    pytest_filterwarnings: tuple[str, ...] = ()
+    pytest_asyncio: bool = False
+    # [[tool.mypy.overrides]] tables: `module` (a list, {package} allowed) plus mypy options.
+    mypy_overrides: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,8 @@ class Extension:
     conflicts: Mapping[str, str] = field(default_factory=dict)
     # Frameworks this extension does not support, each with the reason.
     unsupported_frameworks: Mapping[str, str] = field(default_factory=dict)
+    # Read by the template only: added to the starter's dev dependency group.
+    dev_dependencies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,6 +84,8 @@ class Registry:
     default_framework: str
     frameworks: Mapping[str, Framework]
     extensions: Mapping[str, Extension]
+    # Names a project may not take (templates/names.yml, next to the registry).
+    reserved_names: ReservedNames = field(default_factory=ReservedNames)
 
     @classmethod
     def load(cls, template_root: Path) -> Registry:
@@ -86,27 +102,32 @@ class Registry:
         except yaml.YAMLError as exc:
             msg = f"{path} is not valid YAML: {_one_line(exc)}"
             raise TemplateError(msg) from None
-        return cls.from_mapping(data, source=str(path))
+        registry = cls.from_mapping(data, source=str(path))
+        return dataclasses.replace(registry, reserved_names=ReservedNames.load(template_root))
 
     @classmethod
     def from_mapping(cls, data: Any, source: str = "registry") -> Registry:
-        """Build a registry from parsed YAML, with a clear error for a malformed one."""
-        try:
-            python = data["python"]
-            registry = cls(
-                python_versions=tuple(str(v) for v in python["versions"]),
-                default_python=str(python["default"]),
-                default_framework=str(data["default_framework"]),
-                frameworks={
-                    name: _framework(name, entry) for name, entry in data["frameworks"].items()
-                },
-                extensions={
-                    name: _extension(name, entry) for name, entry in data["extensions"].items()
-                },
-            )
-        except (KeyError, TypeError, AttributeError) as exc:
-            msg = f"{source} is malformed: missing or wrong-typed entry {_one_line(exc)}"
-            raise TemplateError(msg) from None
+        """Build a registry from parsed YAML; strict: an unknown or misspelt key, a missing key
+        or a wrong type is an error naming the source, the key's path and what is expected."""
+        top = _strict(data, _TOP_LEVEL, "", source)
+        python = _strict(top["python"], _PYTHON, "python", source)
+        frameworks = _mapping_of_entries(top["frameworks"], "frameworks", source)
+        extensions = _mapping_of_entries(top["extensions"], "extensions", source)
+        registry = cls(
+            python_versions=_convert(
+                python["versions"], tuple[str, ...], "python.versions", source
+            ),
+            default_python=_convert(python["default"], str, "python.default", source),
+            default_framework=_convert(top["default_framework"], str, "default_framework", source),
+            frameworks={
+                name: _entry(Framework, name, entry, f"frameworks.{name}", source)
+                for name, entry in frameworks.items()
+            },
+            extensions={
+                name: _entry(Extension, name, entry, f"extensions.{name}", source)
+                for name, entry in extensions.items()
+            },
+        )
         registry._check_references(source)
         return registry
 
@@ -225,31 +246,109 @@ class Registry:
         }
 
 
-def _framework(name: str, entry: Mapping[str, Any]) -> Framework:
-    server = entry["server"]
-    return Framework(
-        name=name,
-        label=str(entry["label"]),
-        description=str(entry["description"]),
-        kind=str(entry["kind"]),
-        homepage=str(entry.get("homepage", "")),
-        test_client=str(entry["test_client"]),
-        server=Server(name=str(server["name"]), argv=tuple(str(a) for a in server["argv"])),
-        dependencies=tuple(str(d) for d in entry["dependencies"]),
-        python_unsupported={str(k): str(v) for k, v in entry["python_unsupported"].items()},
-    )
+# -- strict parsing: the dataclasses above are the schema -------------------------------------
+
+_TOP_LEVEL = {"python": True, "default_framework": True, "frameworks": True, "extensions": True}
+_PYTHON = {"versions": True, "default": True}
 
 
-def _extension(name: str, entry: Mapping[str, Any]) -> Extension:
-    return Extension(
-        name=name,
-        label=str(entry["label"]),
-        description=str(entry["description"]),
-        default=bool(entry["default"]),
-        requires=tuple(str(r) for r in entry["requires"]),
-        conflicts={str(k): str(v) for k, v in entry["conflicts"].items()},
-        unsupported_frameworks={str(k): str(v) for k, v in entry["unsupported_frameworks"].items()},
-    )
+def _strict(data: Any, keys: Mapping[str, bool], path: str, source: str) -> Mapping[str, Any]:
+    """`data` as a mapping with only `keys` (name -> required), or a TemplateError."""
+    where = f"{path}: " if path else ""
+    if not isinstance(data, Mapping):
+        raise TemplateError(f"{source}: {where}expected a mapping, got {_kind(data)}")
+    for key in data:
+        if key not in keys:
+            close = difflib.get_close_matches(str(key), keys, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            msg = (
+                f"{source}: {_join(path, str(key))}: unknown key{hint}; "
+                f"expected one of: {', '.join(keys)}"
+            )
+            raise TemplateError(msg)
+    if missing := [key for key, required in keys.items() if required and key not in data]:
+        raise TemplateError(f"{source}: {_join(path, missing[0])}: missing (required)")
+    return data
+
+
+def _mapping_of_entries(data: Any, path: str, source: str) -> Mapping[str, Any]:
+    if not isinstance(data, Mapping) or not all(isinstance(key, str) for key in data):
+        raise TemplateError(f"{source}: {path}: expected a mapping of names to entries")
+    return data
+
+
+def _entry(cls: type[_T], name: str, data: Any, path: str, source: str) -> _T:
+    """A dataclass from a registry entry: its fields are the keys, with their types."""
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "name"}  # type: ignore[arg-type]
+    required = {
+        key: f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        for key, f in fields.items()
+    }
+    entry = _strict(data, required, path, source)
+    values = {
+        key: _convert(value, hints[key], _join(path, key), source) for key, value in entry.items()
+    }
+    factory: Callable[..., _T] = cls
+    return factory(name=name, **values)
+
+
+def _convert(value: Any, kind: Any, path: str, source: str) -> Any:
+    """`value` checked against a field type: str, bool, tuple[X, ...], Mapping[str, X], Any,
+    or a nested dataclass (Server)."""
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if kind is Any:
+        return value
+    if kind is str or kind is bool:
+        if type(value) is kind:
+            return value
+    elif origin is tuple:
+        if isinstance(value, list):
+            return tuple(_convert(v, args[0], f"{path}[{i}]", source) for i, v in enumerate(value))
+    elif origin is Mapping:
+        if isinstance(value, Mapping) and all(isinstance(key, str) for key in value):
+            return {key: _convert(v, args[1], _join(path, key), source) for key, v in value.items()}
+    elif dataclasses.is_dataclass(kind):
+        hints = typing.get_type_hints(kind)
+        fields = {f.name: True for f in dataclasses.fields(kind)}
+        entry = _strict(value, fields, path, source)
+        factory = typing.cast("Callable[..., Any]", kind)
+        return factory(
+            **{key: _convert(v, hints[key], _join(path, key), source) for key, v in entry.items()}
+        )
+    else:  # pragma: no cover - a field type this parser does not know is a programming error
+        raise TypeError(f"unsupported registry field type {kind!r}")
+    raise TemplateError(f"{source}: {path}: expected {_describe(kind)}, got {_kind(value)}")
+
+
+def _describe(kind: Any) -> str:
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if kind is str:
+        return "a string"
+    if kind is bool:
+        return "true or false"
+    if origin is tuple:
+        return f"a list of {_describe(args[0]).removeprefix('a ').removeprefix('an ')}s"
+    if origin is Mapping:
+        return f"a mapping of names to {_describe(args[1]).removeprefix('a ')}s"
+    return "a mapping"
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    return {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: f"the string {value!r}",
+        list: "a list",
+        dict: "a mapping",
+    }.get(type(value), type(value).__name__)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
 
 
 def _unknown(what: str, value: str, choices: Iterable[str]) -> str:

@@ -33,6 +33,7 @@ import stat
 import tempfile
 import threading
 import time
+import traceback
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -306,7 +307,7 @@ def _run_copier(
     except ValueError as exc:  # a question's validator or choices refused an answer
         raise UsageError(_one_line(exc)) from None
     except JinjaError as exc:
-        where = getattr(exc, "name", None) or getattr(exc, "filename", None) or "a template file"
+        where = _template_location(exc, template.local_root) or "a template file"
         raise TemplateError(f"template error in {where}: {_one_line(exc)}") from None
     except OSError as exc:
         failed = Path(exc.filename) if isinstance(exc.filename, str) else None
@@ -316,6 +317,25 @@ def _run_copier(
         if failed is not None:
             exc.filename = str(failed.relative_to(staging))  # the staging folder means nothing
         raise _os_error(exc, "write the project for", destination) from None
+
+
+def _template_location(exc: BaseException, root: Path) -> str | None:
+    """`file:line` of the template file that failed, relative to the template's root."""
+    name = getattr(exc, "filename", None) or getattr(exc, "name", None)
+    line = getattr(exc, "lineno", None)
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        filename = frame.f_code.co_filename
+        if not filename.endswith(".py") and not filename.startswith("<"):
+            name, line = filename, lineno  # Jinja maps template frames to the template's lines
+    if name is None:
+        return None
+    # Copier renders from a clone of a git template: show the path inside the template.
+    parts = Path(name).parts
+    shown = next(
+        (Path(*parts[i:]) for i in range(len(parts)) if (root / Path(*parts[i:])).is_file()),
+        Path(name),
+    )
+    return f"{shown}:{line}" if line else str(shown)
 
 
 # -- the final move ----------------------------------------------------------------------------

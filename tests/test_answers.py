@@ -8,8 +8,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scaffolder.answers import Config, check_data_keys, load_config, parse_data, split_csv
+from scaffolder.answers import (
+    Config,
+    check_data_keys,
+    computed_questions,
+    load_config,
+    parse_data,
+    split_csv,
+)
 from scaffolder.errors import UsageError
+from scaffolder.template import TemplateSource
+
+from .copier_env import validate
 
 keys = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,20}", fullmatch=True)
 
@@ -46,13 +56,41 @@ def test_split_csv_keeps_order_and_drops_blanks_and_repeats(groups: list[list[st
     assert result == list(dict.fromkeys(flat))
 
 
+QUESTIONS = {
+    "framework": {"type": "str", "choices": {"Flask": "flask"}},
+    "description": {"type": "str"},
+    "registry": {"type": "yaml", "when": False, "default": "{}"},
+    "env_prefix": {"type": "str", "when": "false", "default": "X_"},
+}
+
+
 def test_unknown_data_keys_are_refused_with_the_questions() -> None:
-    check_data_keys({"description": "x"}, ["description", "framework"])
-    with pytest.raises(
-        UsageError,
-        match="--data colour: the template has no such question; it asks: description, framework",
-    ):
-        check_data_keys({"colour": "red"}, ["framework", "description"])
+    check_data_keys({"description": "x"}, QUESTIONS)
+    with pytest.raises(UsageError) as refused:
+        check_data_keys({"colour": "red"}, QUESTIONS)
+    assert str(refused.value) == (
+        "--data colour: the template has no such question; it asks: description, framework"
+    )
+
+
+@pytest.mark.parametrize("key", ["registry", "env_prefix"])
+def test_computed_answers_cannot_be_set_and_are_not_listed_as_questions(key: str) -> None:
+    assert computed_questions(QUESTIONS) == {"registry", "env_prefix"}
+    with pytest.raises(UsageError) as refused:
+        check_data_keys({key: "x"}, QUESTIONS)
+    assert str(refused.value) == (
+        f"--data {key}: {key} is computed by the template, not a question; "
+        "it asks: description, framework"
+    )
+
+
+def test_the_templates_computed_answers_come_from_copier_yml(template: TemplateSource) -> None:
+    """Derived from `when: false`, and each refuses a value in plain Copier too."""
+    questions = template.questions()
+    computed = computed_questions(questions)
+    assert computed == {"registry", "fw", "env_prefix"}
+    for key in computed:
+        assert validate(key, "anything").endswith("it cannot be set")
 
 
 def test_config_file_is_read(tmp_path: Path) -> None:

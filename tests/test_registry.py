@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ from scaffolder.errors import TemplateError, UsageError
 from scaffolder.registry import Registry
 
 from .conftest import REPO
+from .templates import commit, edit, fork_template
 
 
 def raw_registry() -> dict[str, Any]:
@@ -130,8 +133,42 @@ def test_json_view_lists_support_and_reasons() -> None:
     [
         (
             lambda d: d["frameworks"]["flask"].pop("server"),
-            "malformed: missing or wrong-typed entry 'server'",
+            "frameworks.flask.server: missing (required)",
         ),
+        (
+            # The typo that used to drop the test client silently.
+            lambda d: d["frameworks"]["bottle"].update(
+                dev_dependecies=d["frameworks"]["bottle"].pop("dev_dependencies")
+            ),
+            "frameworks.bottle.dev_dependecies: unknown key (did you mean dev_dependencies?); "
+            "expected one of: label, description,",
+        ),
+        (
+            lambda d: d["frameworks"]["flask"]["server"].update(args=[]),
+            "frameworks.flask.server.args: unknown key (did you mean argv?)",
+        ),
+        (
+            lambda d: d["extensions"]["docker"].update(defualt=True),
+            "extensions.docker.defualt: unknown key (did you mean default?)",
+        ),
+        (lambda d: d.update(frameworkz={}), "frameworkz: unknown key (did you mean frameworks?)"),
+        (
+            lambda d: d["frameworks"]["flask"].update(dependencies="flask"),
+            "frameworks.flask.dependencies: expected a list of strings, got the string 'flask'",
+        ),
+        (
+            lambda d: d["extensions"]["docker"].update(default="yes"),
+            "extensions.docker.default: expected true or false, got the string 'yes'",
+        ),
+        (
+            lambda d: d["python"].update(versions=[3.10]),
+            "python.versions[0]: expected a string, got a number",
+        ),
+        (
+            lambda d: d["frameworks"]["fastapi"]["python_unsupported"].update({"3.10": None}),
+            "frameworks.fastapi.python_unsupported.3.10: expected a string, got nothing",
+        ),
+        (lambda d: d["frameworks"].update(django=None), "frameworks.django: expected a mapping"),
         (
             lambda d: d.update(default_framework="django"),
             "unknown name in default_framework 'django'",
@@ -140,14 +177,88 @@ def test_json_view_lists_support_and_reasons() -> None:
             lambda d: d["extensions"]["compose"].update(requires=["kubernetes"]),
             "compose -> 'kubernetes'",
         ),
-        (lambda d: d.pop("python"), "missing or wrong-typed entry 'python'"),
+        (lambda d: d.pop("python"), "python: missing (required)"),
     ],
 )
-def test_a_malformed_registry_is_reported(mutate: Any, message: str) -> None:
+def test_a_malformed_registry_names_the_file_the_key_and_what_is_expected(
+    mutate: Any, message: str
+) -> None:
     data = copy.deepcopy(raw_registry())
     mutate(data)
-    with pytest.raises(TemplateError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        Registry.from_mapping(data)
+    with pytest.raises(TemplateError) as refused:
+        Registry.from_mapping(data, source="templates/registry.yml")
+    assert str(refused.value).startswith("templates/registry.yml")
+    assert message in str(refused.value)
+    assert "\n" not in str(refused.value)
+
+
+def plain(value: Any) -> Any:
+    """A parsed registry value as the YAML had it: dataclasses, tuples, mappings -> dict, list."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (tuple, list)):
+        return [plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: plain(v) for k, v in value.items()}
+    return value
+
+
+def test_every_registry_key_the_template_reads_is_in_the_schema() -> None:
+    """The dataclasses are the schema: each key of the real registry parses, value intact."""
+    data = raw_registry()
+    registry = Registry.from_mapping(data)
+    for section, parsed in (
+        ("frameworks", registry.frameworks),
+        ("extensions", registry.extensions),
+    ):
+        for name, entry in data[section].items():
+            assert {k: plain(getattr(parsed[name], k)) for k in entry} == entry
+
+
+def test_a_misspelt_registry_key_fails_scaffold_with_the_file_and_path(
+    tmp_path: Path, scaffold: Any
+) -> None:
+    fork = fork_template(tmp_path / "fork")
+    edit(
+        fork / "templates" / "registry.yml",
+        "    dev_dependencies:\n      - webtest",
+        "    dev_dependecies:\n      - webtest",
+    )
+    commit(fork, "typo", tag="v1.0.1")
+    result = scaffold(
+        "new", str(tmp_path / "shop"), "-f", "bottle", "--defaults", "--template", str(fork)
+    )
+    assert result.code == 1
+    assert result.err.strip().endswith(
+        "registry.yml: frameworks.bottle.dev_dependecies: unknown key (did you mean "
+        "dev_dependencies?); expected one of: label, description, kind, homepage, test_client, "
+        "server, dependencies, python_unsupported, dev_dependencies, pytest_filterwarnings, "
+        "pytest_asyncio, mypy_overrides"
+    )
+    assert not (tmp_path / "shop").exists()
+
+
+def test_a_misspelt_variable_in_a_template_file_fails_the_render_with_its_name(
+    tmp_path: Path, scaffold: Any
+) -> None:
+    """Copier renders with StrictUndefined (copier.yml `_envops`), for plain Copier too."""
+    fork = fork_template(tmp_path / "fork")
+    pyproject = fork / "templates" / "common" / "pyproject.toml.jinja"
+    edit(pyproject, "fw.dev_dependencies", "fw.dev_dependecies")
+    commit(fork, "typo", tag="v1.0.1")
+    result = scaffold("new", str(tmp_path / "shop"), "--defaults", "--template", str(fork))
+    assert result.code == 1
+    assert "template error in templates/common/pyproject.toml.jinja:20: " in result.err
+    assert "has no attribute 'dev_dependecies'" in result.err
+    assert not (tmp_path / "shop").exists()
+
+    import copier
+    from jinja2 import UndefinedError
+
+    with pytest.raises(UndefinedError, match="dev_dependecies"):
+        copier.run_copy(
+            str(fork), tmp_path / "plain", data={"project_name": "shop"}, defaults=True, quiet=True
+        )
 
 
 def test_a_folder_without_registry_is_not_a_scaffolder_template(tmp_path: Path) -> None:

@@ -181,10 +181,9 @@ def new(
 
 def _name_problem(text: str, registry: Any) -> str | None:
     from scaffolder.names import derive_names
-    from scaffolder.project import reserved_names
 
     try:
-        derive_names(text, reserved=reserved_names(registry))
+        derive_names(text, reserved=registry.reserved_names)
     except UsageError as refused:
         return str(refused)
     return None
