@@ -89,7 +89,9 @@ class Probe:
     def connect(self, timeout: float = TIMEOUT) -> socket.socket:
         return socket.create_connection((self.host, self.port), timeout=timeout)
 
-    def raw(self, what: str, head: bytes, parts: list[bytes], *, timeout: float = TIMEOUT) -> Answer:
+    def raw(
+        self, what: str, head: bytes, parts: list[bytes], *, timeout: float = TIMEOUT
+    ) -> Answer:
         """Send `head` and `parts` on a raw socket, then read one response.
 
         The server may answer (and stop reading) before every part is sent, e.g. a 413: a
@@ -158,22 +160,20 @@ class Probe:
             raise ProbeError(f'GET /health: expected {{"status": "ok"}}, got {payload!r}')
 
     def check_items(self) -> None:
-        created = self.expect_json(
-            "POST /items", self.post_json(b'{"name": "probe-item"}'), 201
-        )
+        created = self.expect_json("POST /items", self.post_json(b'{"name": "probe-item"}'), 201)
         if not (
             isinstance(created, dict)
             and created.get("name") == "probe-item"
             and isinstance(created.get("id"), int)
         ):
-            raise ProbeError(f'POST /items: expected {{"id": N, "name": "probe-item"}}, got {created!r}')
+            raise ProbeError(
+                f'POST /items: expected {{"id": N, "name": "probe-item"}}, got {created!r}'
+            )
         path = f"/items/{created['id']}"
         read = self.expect_json(f"GET {path}", self.request("GET", path), 200)
         if read != created:
             raise ProbeError(f"GET {path}: expected {created!r}, got {read!r}")
-        self.expect_error(
-            "GET /items/987654321", self.request("GET", "/items/987654321"), 404
-        )
+        self.expect_error("GET /items/987654321", self.request("GET", "/items/987654321"), 404)
 
     def check_invalid_items(self) -> None:
         invalid = {
