@@ -24,12 +24,14 @@ import pytest
 
 from scaffolder import toolchain
 from scaffolder.check import http_probe
-from scaffolder.check.steps import free_port, stop, wait_for_health
+from scaffolder.check.matrix import Case
+from scaffolder.check.steps import CaseRunner, free_port, stop, wait_for_health
 from scaffolder.project import create, plan
 from scaffolder.registry import Registry
-from scaffolder.template import TemplateSource
+from scaffolder.template import TemplateSource, resolve_template
 
 from .conftest import REPO
+from .templates import commit, edit, fork_template
 
 pytestmark = pytest.mark.starter
 
@@ -227,3 +229,31 @@ def _schemathesis(url: str) -> None:
         env={**toolchain.tool_env(), "NO_COLOR": "1"},
     )
     assert done.returncode == 0, done.stdout[-8000:] + done.stderr[-2000:]
+
+
+def test_scaffold_check_fails_a_template_whose_own_tests_agree_with_a_wrong_status(
+    tmp_path: Path,
+) -> None:
+    """A missing item answered 200 instead of 404, with the starter's own test changed to
+    agree: its pytest passes, the serve step's probe does not."""
+    fork = fork_template(tmp_path / "wrong")
+    edit(
+        fork / "templates" / "flask" / "app.py.jinja",
+        'return {"detail": "Item not found"}, 404',
+        'return {"detail": "Item not found"}, 200',
+    )
+    edit(
+        fork / "templates" / "flask" / "test_app.py.jinja",
+        'response = client.get("/items/99")\n    assert response.status_code == 404',
+        'response = client.get("/items/99")\n    assert response.status_code == 200',
+    )
+    commit(fork, "agree with a wrong status", tag="v1.0.1")
+    registry = Registry.load(fork)
+    runner = CaseRunner(resolve_template(str(fork)), registry, tmp_path / "work")
+    result = runner.run(Case("flask", registry.default_python, ()))
+    steps = {step.name: step for step in result.steps}
+    assert steps["pytest"].passed, steps["pytest"].tail()
+    assert result.failing_step is steps["serve"]
+    assert (
+        "probe failed: items: GET /items/987654321: expected 404, got 200" in steps["serve"].output
+    )
