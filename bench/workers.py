@@ -10,8 +10,9 @@ with each setting below, one after the other and alternating over rounds:
 
 Two scenarios per setting:
 
-- throughput: GET / from 8 keep-alive connections for a fixed time (server pinned to one core,
-  this load generator to the other), requests per second, median over rounds;
+- throughput: GET / from 8 concurrent clients for a fixed time, once on keep-alive connections
+  and once with a new connection per request (server pinned to one core, this load generator
+  to the other), requests per second, median over rounds;
 - slow clients: K clients each send the headers and half the body of a POST /items and then stop
   (what a client on a bad mobile link does), then GET /health is asked 5 times, one after the
   other, each with a 2 s timeout: how many are answered, and the median time of those that are.
@@ -89,19 +90,23 @@ def serve(
     return process, port
 
 
-def throughput(port: int, seconds: float, connections: int = 8) -> float:
-    """Requests/s on GET / from `connections` keep-alive clients (reconnecting when closed)."""
+def throughput(port: int, seconds: float, *, keep_alive: bool, connections: int = 8) -> float:
+    """Requests/s on GET / from `connections` concurrent clients, each either on one keep-alive
+    connection (reconnecting when the server closes it) or on a new connection per request."""
     counts = [0] * connections
     stop_at = time.monotonic() + seconds
+    headers = {} if keep_alive else {"Connection": "close"}
 
     def worker(slot: int) -> None:
         connection = http.client.HTTPConnection(HOST, port, timeout=5)
         while time.monotonic() < stop_at:
             try:
-                connection.request("GET", "/")
+                connection.request("GET", "/", headers=headers)
                 connection.getresponse().read()
                 counts[slot] += 1
             except (OSError, http.client.HTTPException):
+                pass
+            if not keep_alive:
                 connection.close()
         connection.close()
 
@@ -172,13 +177,14 @@ def bench_workers(
             cwd=project, env=env, check=True, capture_output=True,
         )  # fmt: skip
         found = settings(registry, framework, threads)
-        rows: dict[str, Report] = {name: {"rps": []} for name in found}
+        rows: dict[str, Report] = {name: {"rps": [], "rps_close": []} for name in found}
         for _ in range(rounds):  # alternate, so drift in the machine's speed hits all alike
             for name, argv in found.items():
                 process, port = serve(argv, project, env)
                 try:
-                    throughput(port, 1)  # warm-up
-                    rows[name]["rps"].append(throughput(port, seconds))
+                    throughput(port, 1, keep_alive=True)  # warm-up
+                    rows[name]["rps"].append(throughput(port, seconds, keep_alive=True))
+                    rows[name]["rps_close"].append(throughput(port, seconds, keep_alive=False))
                 finally:
                     stop(process)
         for name, argv in found.items():
@@ -188,10 +194,11 @@ def bench_workers(
                     rows[name][f"slow_{count}"] = slow_clients(port, count)
                 finally:
                     stop(process)
-        base = statistics.median(rows["sync, 1 worker"]["rps"])
+        base = rows["sync, 1 worker"]
         for row in rows.values():
-            row["median_rps"] = statistics.median(row["rps"])
-            row["ratio"] = row["median_rps"] / base
+            for kind in ("rps", "rps_close"):
+                row[f"median_{kind}"] = statistics.median(row[kind])
+                row[f"ratio_{kind}"] = row[f"median_{kind}"] / statistics.median(base[kind])
         report["frameworks"][framework] = rows
         print(json.dumps({framework: rows}), file=sys.stderr, flush=True)
     return report
@@ -201,9 +208,9 @@ def render(report: Report) -> list[str]:
     lines = [
         "### gunicorn worker settings: throughput and slow clients",
         "",
-        "| framework | setting | GET / req/s (median) | x sync | /health answered, 1 slow client"
-        " | /health answered, 8 slow clients |",
-        "|---|---|---|---|---|---|",
+        "| framework | setting | GET / req/s, keep-alive | x sync | req/s, new connection each"
+        " | x sync | /health answered, 1 slow client | /health answered, 8 slow clients |",
+        "|---|---|---|---|---|---|---|---|",
     ]
 
     def slow(result: Report) -> str:
@@ -213,9 +220,13 @@ def render(report: Report) -> list[str]:
 
     for framework, rows in report["frameworks"].items():
         for name, row in rows.items():
+            cells = [
+                f"{row[f'median_{kind}']:.0f} ({min(row[kind]):.0f}-{max(row[kind]):.0f}) "
+                f"| **{row[f'ratio_{kind}']:.2f}**"
+                for kind in ("rps", "rps_close")
+            ]
             lines.append(
-                f"| {framework} | {name} | {row['median_rps']:.0f} "
-                f"({min(row['rps']):.0f}-{max(row['rps']):.0f}) | {row['ratio']:.2f} "
+                f"| {framework} | {name} | {cells[0]} | {cells[1]} "
                 f"| {slow(row['slow_1'])} | {slow(row['slow_8'])} |"
             )
     return [*lines, ""]
@@ -231,7 +242,7 @@ def main() -> None:
     parser.add_argument("--frameworks", nargs="*", default=gunicorn_frameworks(registry))
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--threads", type=int, nargs="*", default=[2, 8, 32])
+    parser.add_argument("--threads", type=int, nargs="*", default=[8, 32])
     parser.add_argument("--output", type=Path, default=REPO / "bench" / "results" / "workers.json")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="scaffolder-bench-workers-") as tmp:
