@@ -26,6 +26,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import workers  # bench/workers.py: this script's folder is on sys.path
+
 from scaffolder import toolchain
 from scaffolder.check.steps import free_port, stop
 from scaffolder.registry import Registry
@@ -453,7 +455,9 @@ def machine() -> Report:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--only", nargs="*", choices=["startup", "render", "green", "check", "throughput"]
+        "--only",
+        nargs="*",
+        choices=["startup", "render", "green", "check", "throughput", "workers"],
     )
     parser.add_argument("--runs", type=int, default=10, help="repetitions per timed command")
     parser.add_argument(
@@ -463,7 +467,7 @@ def main() -> None:
     parser.add_argument("--frameworks", nargs="*", default=FRAMEWORKS, choices=FRAMEWORKS)
     parser.add_argument("--output", type=Path, default=REPO / "bench" / "results" / "latest.json")
     args = parser.parse_args()
-    wanted = set(args.only or ["startup", "render", "green", "check", "throughput"])
+    wanted = set(args.only or ["startup", "render", "green", "check", "throughput", "workers"])
     results: Report = {"machine": machine()}
     with tempfile.TemporaryDirectory(prefix="scaffolder-bench-") as tmp:
         work = Path(tmp)
@@ -474,6 +478,14 @@ def main() -> None:
             "check": lambda: bench_check([1, 2], work),
             "throughput": lambda: bench_throughput(
                 args.frameworks, work, args.seconds, args.rounds
+            ),
+            # gunicorn worker settings: bench/workers.py (also runnable on its own).
+            "workers": lambda: workers.bench_workers(
+                workers.gunicorn_frameworks(Registry.load(REPO)),
+                work,
+                args.seconds,
+                args.rounds,
+                [8, 32],
             ),
         }
         for name, step in steps.items():
@@ -573,6 +585,8 @@ def render_markdown(results: Report) -> str:
                 if fw in FRAMEWORKS
             ],
         )
+    if "workers" in results:
+        out += workers.render(results["workers"])
     return "\n".join(out)
 
 

@@ -104,6 +104,8 @@ DEFAULT_FILES = [
     "src/shop/schemas.py", "src/shop/settings.py", "src/shop/store.py",
     "tests/conftest.py", "tests/test_app.py", "tests/test_logging_setup.py",
     "tests/test_settings.py", "tests/test_store.py",
+    # the default framework's server is gunicorn: its settings module and test
+    "src/shop/gunicorn_conf.py", "tests/test_gunicorn_conf.py",
 ]  # fmt: skip
 
 
@@ -164,6 +166,7 @@ def test_new_takes_framework_extensions_python_and_data(scaffold: Any, tmp_path:
     assert not (tmp_path / "svc" / "compose.yaml").exists()
     assert not (tmp_path / "svc" / ".pre-commit-config.yaml").exists()
     assert (tmp_path / "svc" / "Dockerfile").is_file()
+    assert not (tmp_path / "svc" / "src" / "svc" / "gunicorn_conf.py").exists()  # uvicorn
 
 
 def test_path_and_name_can_differ(scaffold: Any, tmp_path: Path) -> None:

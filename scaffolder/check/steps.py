@@ -46,6 +46,7 @@ from typing import Any
 
 from scaffolder import toolchain
 from scaffolder.check import workflows
+from scaffolder.check.http_probe import probe
 from scaffolder.check.matrix import Case
 from scaffolder.registry import Registry
 from scaffolder.template import TemplateSource
@@ -356,7 +357,8 @@ class CaseRunner:
         return checks
 
     def _serve(self, name: str, case: Case, project: Path) -> StepResult:
-        """Start the production server on a free loopback port, GET /health, stop it by PID."""
+        """Start the production server on a free loopback port, wait for /health, probe the HTTP
+        contract (scaffolder.check.http_probe), stop it by PID."""
         started = time.perf_counter()
         port = free_port()
         package = _package_of(project)
@@ -380,11 +382,15 @@ class CaseRunner:
                 return StepResult(name, False, 0.0, " ".join(command), str(exc))
             try:
                 verdict = wait_for_health(process, f"http://127.0.0.1:{port}/health", SERVE_TIMEOUT)
+                # Healthy is not enough: the whole HTTP contract, under the edge cases real
+                # clients produce (chunked, oversize and slow bodies, odd methods).
+                failures = probe("127.0.0.1", port) if verdict.startswith("healthy") else []
             finally:
                 self.children.stop(process)
             log.seek(0)
             output = log.read().decode(errors="replace") + f"\n{verdict}"
-        passed = verdict.startswith("healthy")
+            output += "".join(f"\nprobe failed: {line}" for line in failures)
+        passed = verdict.startswith("healthy") and not failures
         return StepResult(name, passed, time.perf_counter() - started, " ".join(command), output)
 
     def _command(self, name: str, argv: Sequence[str], cwd: Path, *, timeout: float) -> StepResult:
