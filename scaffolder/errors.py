@@ -15,7 +15,7 @@ class ExitCode(IntEnum):
 class ScaffoldError(Exception):
     """A failure with a message written for the user; the CLI prints it on one line."""
 
-    exit_code = ExitCode.FAILURE
+    exit_code: int = ExitCode.FAILURE
 
 
 class UsageError(ScaffoldError):

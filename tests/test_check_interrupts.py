@@ -2,9 +2,9 @@
 
 A real `scaffold check` process is started; when its child for a given step appears (the render
 worker, `uv sync`, pytest, the production server) it gets SIGINT (as Ctrl-C sends it to the
-terminal's process group), a second SIGINT, SIGTERM or SIGHUP. Then: the command exits 130
-within seconds, says on its last line what it stopped, removed or kept, queued cases never
-started, no process it started is left (nothing listens on the server's port), and no folder it
+terminal's process group), a second SIGINT, SIGTERM or SIGHUP. Then: the command exits
+128 + the signal within seconds, says on its last line what it stopped, removed or kept,
+queued cases never started, no process it started is left (nothing listens on the server's port), and no folder it
 made is left unless --keep.
 """
 
@@ -148,7 +148,7 @@ def test_an_interrupt_stops_everything_and_removes_what_it_made(
         time.sleep(0.2)
     out, err = check.finish()
     assert time.monotonic() - started < 20, "it did not stop promptly"
-    assert check.process.returncode == 130, out + err
+    assert check.process.returncode == 128 + signals[0], out + err
 
     last = err.strip().splitlines()[-1]
     name = signals[0].name

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from scaffolder.check.matrix import Case
 from scaffolder.check.steps import CaseResult, CaseRunner
-from scaffolder.errors import ExitCode, ScaffoldError
+from scaffolder.errors import ScaffoldError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -72,12 +72,17 @@ class Progress:
 
 
 class CheckInterrupted(ScaffoldError):
-    """A signal stopped the check; the message says what was stopped, removed and kept."""
+    """A signal stopped the check; the message says what was stopped, removed and kept.
 
-    exit_code = ExitCode.INTERRUPTED
+    The exit code is 128 + the signal's number, as for `scaffold new`: 130 for Ctrl-C.
+    """
+
+    def __init__(self, message: str, signame: str = "SIGINT") -> None:
+        super().__init__(message)
+        self.exit_code = 128 + signal.Signals[signame].value
 
 
-# Each of these stops a check the same way, and the command exits 130 (ExitCode.INTERRUPTED).
+# Each of these stops a check the same way; the command exits 128 + the signal (130 for SIGINT).
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 STOP_GRACE = 5.0  # seconds between SIGTERM and SIGKILL for running children when interrupted
 
@@ -262,12 +267,15 @@ def interrupted(
     if keep:
         removed = "; removed the stopped cases' folders" if outcome.unfinished else ""
         where = f"kept {len(finished)} finished case folder(s) in {root}" if finished else ""
-        return CheckInterrupted(f"{stopped}{removed}; {where or 'no case folder to keep'}")
+        return CheckInterrupted(f"{stopped}{removed}; {where or 'no case folder to keep'}", signame)
     for folder in finished:
         shutil.rmtree(folder, ignore_errors=True)
     if made is not None:
         shutil.rmtree(made, ignore_errors=True)
-        return CheckInterrupted(f"{stopped}; removed {made} (use --keep to keep case folders)")
+        return CheckInterrupted(
+            f"{stopped}; removed {made} (use --keep to keep case folders)", signame
+        )
     return CheckInterrupted(
-        f"{stopped}; removed every case folder it made in {root} (use --keep to keep them)"
+        f"{stopped}; removed every case folder it made in {root} (use --keep to keep them)",
+        signame,
     )
