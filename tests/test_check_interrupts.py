@@ -4,8 +4,8 @@ A real `scaffold check` process is started; when its child for a given step appe
 worker, `uv sync`, pytest, the production server) it gets SIGINT (as Ctrl-C sends it to the
 terminal's process group), a second SIGINT, SIGTERM or SIGHUP. Then: the command exits
 128 + the signal within seconds, says on its last line what it stopped, removed or kept,
-queued cases never started, no process it started is left (nothing listens on the server's port), and no folder it
-made is left unless --keep.
+queued cases never started, no process it started is left (nothing listens on the server's
+port), and no folder it made is left unless --keep.
 """
 
 from __future__ import annotations
