@@ -30,6 +30,16 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def gone(pid: int, within: float = 5.0) -> bool:
+    """True once `pid` has exited: a SIGKILL is delivered when the kernel next schedules it."""
+    deadline = time.monotonic() + within
+    while alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 def wait_for_line(path: Path, timeout: float = 20) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -49,7 +59,7 @@ def test_a_timeout_stops_the_whole_process_group(tmp_path: Path) -> None:
     assert code is None
     assert time.monotonic() - started < 20
     grandchild = int(output.split()[0])
-    assert not alive(grandchild)
+    assert gone(grandchild)
 
 
 def test_stop_all_ends_every_group_and_refuses_new_children(tmp_path: Path) -> None:
@@ -61,7 +71,7 @@ def test_stop_all_ends_every_group_and_refuses_new_children(tmp_path: Path) -> N
     assert os.getpgid(leader.pid) == leader.pid  # a group of its own
     children.stop_all(grace=5)
     assert leader.poll() is not None
-    assert not alive(grandchild)
+    assert gone(grandchild)
     with pytest.raises(Stopped):
         children.popen([sys.executable, "-c", "pass"])
 
