@@ -210,8 +210,20 @@ def test_any_free_text_answer_renders_a_starter_that_parses_and_lints(
 ) -> None:
     assert validate(question, value) == ""  # accepted: only surrogates are refused
     folder = Path(tempfile.mkdtemp(dir=tmp_path))  # tmp_path is shared by the examples
-    answers = {**base_answers(framework), question: value}
-    project = render(plain_template, folder / "shop", answers)
+    check_free_text(plain_template, folder, default_starters, framework, question, value)
+
+
+def check_free_text(
+    plain_template: Path,
+    folder: Path,
+    default_starters: dict[str, dict[str, bytes]],
+    framework: str,
+    question: str,
+    value: str,
+) -> None:
+    """Render with `question` answered `value`: it lands only where it may, every file parses,
+    the answer reads back exactly, and ruff is clean."""
+    project = render(plain_template, folder / "shop", {**base_answers(framework), question: value})
     baseline = default_starters[framework]
     changed = {name for name, data in contents(project).items() if baseline.get(name) != data}
     assert changed <= LANDS_IN, changed
@@ -264,15 +276,7 @@ def test_nasty_answers_render_a_starter_that_parses_and_lints(
     default_starters: dict[str, dict[str, bytes]],
     tmp_path: Path,
 ) -> None:
-    project = render(
-        plain_template, tmp_path / "shop", {**base_answers(framework), question: value}
-    )
-    baseline = default_starters[framework]
-    changed = {name for name, data in contents(project).items() if baseline.get(name) != data}
-    assert changed <= LANDS_IN, changed
-    check_files_parse(project)
-    check_answer_lands(project, question, value, "shop")
-    check_ruff(project)
+    check_free_text(plain_template, tmp_path, default_starters, framework, question, value)
 
 
 @settings(

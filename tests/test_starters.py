@@ -1,4 +1,4 @@
-"""Every foundation framework's default starter, rendered by plain Copier (pytest-copie) and by
+"""Every framework's default starter, rendered by plain Copier (pytest-copie) and by
 `scaffold new`, installs and passes its own tests, linters, type checker, server and file lints."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from .conftest import REPO, scaffold_process
 
 pytestmark = pytest.mark.starter
 
-FRAMEWORKS = ["flask", "fastapi", "falcon", "bottle"]
+FRAMEWORKS = list(Registry.load(REPO).frameworks)
 # pytest's summary when every test ran and passed: nothing failed, skipped or errored.
 ALL_PASSED = re.compile(r"^=*\s*\d+ passed in [\d.]+s", re.MULTILINE)
 ALL_STEPS = [
