@@ -287,7 +287,7 @@ BAD_INPUT = [
     (
         ["new", "shop", "-f", "django", "--defaults"],
         2,
-        "unknown framework 'django'; choose from: flask, fastapi, falcon, bottle",
+        f"unknown framework 'django'; choose from: {', '.join(Registry.load(REPO).frameworks)}",
     ),
     (["new", "shop", "-f", "flsk", "--defaults"], 2, "(did you mean flask?)"),
     (
