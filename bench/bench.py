@@ -34,7 +34,10 @@ from scaffolder.registry import Registry
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-FRAMEWORKS = ["flask", "fastapi", "falcon", "bottle"]
+# Every registry framework that has a bare reference app in bench/bare/<name>/.
+FRAMEWORKS = [
+    name for name in Registry.load(REPO).frameworks if (REPO / "bench" / "bare" / name).is_dir()
+]
 Report = dict[str, Any]
 
 
