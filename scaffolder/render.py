@@ -27,11 +27,9 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import stat
 import tempfile
-import threading
 import time
 import traceback
 import warnings
@@ -39,6 +37,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from scaffolder import signals
 from scaffolder.errors import DestinationError, ScaffoldError, TemplateError, UsageError
 from scaffolder.template import TemplateSource
 
@@ -110,7 +109,7 @@ def render(
             finish(project)
         moved = False
         try:
-            with _signals_held():
+            with signals.held():
                 _move_into_place(project, destination, force=force, scratch=staging)
                 moved = True
                 shutil.rmtree(staging, ignore_errors=True)  # its marker, and what --force replaced
@@ -163,7 +162,7 @@ def _staging(destination: Path) -> Iterator[tuple[Path, Path]]:
     try:
         yield staging, project
     except BaseException:
-        with _signals_held():  # a second Ctrl-C does not stop the cleanup half-way
+        with signals.held():  # a second Ctrl-C does not stop the cleanup half-way
             shutil.rmtree(staging, ignore_errors=True)
             _remove_dirs(created)
         raise
@@ -232,36 +231,9 @@ def _pid_alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:  # alive, another user's
-        return True
-    except OSError:
+    except OSError:  # PermissionError: alive, another user's
         return True
     return True
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Hold back Ctrl-C, SIGTERM and SIGHUP for a short critical section, then deliver them.
-
-    Python-level handlers, not a signal mask: Python runs handlers in the main thread whichever
-    thread the signal reached (the progress spinner's, for one), so only this defers them all.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    pending: list[int] = []
-    previous: dict[int, Any] = {}
-    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
-        signum = getattr(signal, name, None)
-        if signum is not None and signal.getsignal(signum) is not None:
-            previous[signum] = signal.signal(signum, lambda got, _frame: pending.append(got))
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-        for signum in dict.fromkeys(pending):
-            signal.raise_signal(signum)  # now handled as it would have been
 
 
 # -- Copier ------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import signal
 import threading
@@ -10,8 +11,9 @@ from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from scaffolder import signals
 from scaffolder.check.matrix import Case
 from scaffolder.check.steps import CaseResult, CaseRunner
 from scaffolder.errors import ScaffoldError
@@ -82,8 +84,8 @@ class CheckInterrupted(ScaffoldError):
         self.exit_code = 128 + signal.Signals[signame].value
 
 
-# Each of these stops a check the same way; the command exits 128 + the signal (130 for SIGINT).
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# Each stop signal (signals.STOP_SIGNALS) stops a check the same way; the command exits
+# 128 + the signal (130 for SIGINT).
 STOP_GRACE = 5.0  # seconds between SIGTERM and SIGKILL for running children when interrupted
 
 
@@ -98,18 +100,14 @@ class Interrupts:
 
     def __init__(self) -> None:
         self.received: list[int] = []
-        self._previous: dict[int, Any] = {}
+        self._handling = contextlib.ExitStack()
 
     def __enter__(self) -> Interrupts:
-        if threading.current_thread() is threading.main_thread():
-            for sig in STOP_SIGNALS:
-                self._previous[sig] = signal.signal(sig, self._record)
+        self._handling.enter_context(signals.handling(signals.STOP_SIGNALS, self._record))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-        self._previous.clear()
+        self._handling.close()
 
     def _record(self, signum: int, frame: object) -> None:
         self.received.append(signum)

@@ -15,14 +15,12 @@ import errno
 import os
 import signal
 import sys
-import threading
-from collections.abc import Iterator
 from types import FrameType
 from typing import Annotated
 
 import typer
 
-from scaffolder import __version__
+from scaffolder import __version__, signals
 from scaffolder.cli import check, listing, new
 from scaffolder.errors import ExitCode, Interrupted, ScaffoldError
 
@@ -72,7 +70,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def run(argv: list[str] | None = None) -> int:
     try:
-        with _signals_interrupt():
+        with signals.handling(_INTERRUPTING, _raise_interrupted):
             return _run(argv)
     except BrokenPipeError:
         return _pipe_closed()
@@ -137,23 +135,8 @@ def _interrupted(exc: BaseException | None) -> int:
     return 128 + signum
 
 
-@contextlib.contextmanager
-def _signals_interrupt() -> Iterator[None]:
-    """SIGTERM and SIGHUP raise Interrupted, so they clean up as Ctrl-C does."""
-    names = ("SIGTERM", "SIGHUP")
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {}
-    for sig in (getattr(signal, name) for name in names if hasattr(signal, name)):
-        previous[sig] = signal.signal(sig, _raise_interrupted)
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
+# SIGTERM and SIGHUP raise Interrupted, so they clean up as Ctrl-C does.
+_INTERRUPTING = tuple(sig for sig in signals.STOP_SIGNALS if sig != signal.SIGINT)
 _received: list[int] = []  # Typer turns every KeyboardInterrupt into exit code 130, losing which
 
 
