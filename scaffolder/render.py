@@ -83,7 +83,7 @@ def check_destination(destination: Path, *, force: bool) -> None:
         if not os.access(resolved, os.W_OK | os.X_OK):
             raise DestinationError(f"{destination} is not writable")
         return
-    existing = _nearest_existing(resolved.parent)
+    existing = nearest_existing(resolved.parent)
     if not existing.is_dir():
         raise DestinationError(f"{existing} is not a folder, so {destination} cannot be created")
     if not os.access(existing, os.W_OK | os.X_OK):
@@ -138,7 +138,7 @@ def _staging(destination: Path) -> Iterator[tuple[Path, Path]]:
     """
     inside = destination.is_dir()
     host = destination if inside else destination.parent
-    created = [] if inside else _missing_parents(host)
+    created = [] if inside else missing_parents(host)
     try:
         host.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=_staging_prefix(destination), dir=host))
@@ -460,13 +460,15 @@ def _os_error(exc: OSError, doing: str, where: Path) -> ScaffoldError:
     return DestinationError(f"cannot {doing} {where}{subject}: {reason}")
 
 
-def _nearest_existing(path: Path) -> Path:
+def nearest_existing(path: Path) -> Path:
+    """`path`, or its nearest ancestor that exists."""
     while not path.exists() and path != path.parent:
         path = path.parent
     return path
 
 
-def _missing_parents(path: Path) -> list[Path]:
+def missing_parents(path: Path) -> list[Path]:
+    """`path` and its ancestors that do not exist yet (not even as a symlink), deepest first."""
     missing = []
     while not os.path.lexists(path) and path != path.parent:
         missing.append(path)

@@ -15,6 +15,7 @@ from scaffolder import answers
 from scaffolder.cli import ui
 from scaffolder.cli.options import TemplateOption, TrustOption
 from scaffolder.errors import UsageError
+from scaffolder.render import missing_parents, nearest_existing
 
 
 def check(
@@ -138,7 +139,7 @@ def check(
         if workdir is None:
             root = made = Path(tempfile.mkdtemp(prefix="scaffold-check-"))
         else:
-            root, made = workdir, _outermost_missing(workdir)
+            root, made = workdir, next(reversed(missing_parents(workdir)), None)
             root.mkdir(parents=True, exist_ok=True)
         runner = CaseRunner(source, registry, root, trust=trust)
         outcome = run_cases(
@@ -189,18 +190,8 @@ def usable_folder(path: Path, option: str) -> Path:
     return path
 
 
-def _outermost_missing(path: Path) -> Path | None:
-    """The outermost folder that creating `path` makes (None if `path` exists)."""
-    missing = None
-    while not path.exists() and path != path.parent:
-        missing, path = path, path.parent
-    return missing
-
-
 def _check_can_create(path: Path, option: str) -> None:
-    existing = path.parent
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
+    existing = nearest_existing(path.parent)
     if not existing.is_dir():
         raise UsageError(f"{option} {path}: {existing} is not a folder")
     _probe_write(existing, path, option)
