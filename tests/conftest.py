@@ -88,3 +88,18 @@ def snapshot(root: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
     }
+
+
+def require(found: object, message: str) -> None:
+    """What a test needs (a tool, a mount, a sandbox) is missing: a failure under CI (`CI` set,
+    as `.ci/run` runs, as root, with every tool installed), a skip saying why elsewhere."""
+    if found:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{message} (CI must provide it: see .ci/run)")
+    pytest.skip(message)
+
+
+def mount(*args: str) -> bool:
+    """`mount ARGS`; whether it worked (it needs root or CAP_SYS_ADMIN)."""
+    return subprocess.run(["mount", *args], capture_output=True, check=False).returncode == 0

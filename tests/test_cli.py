@@ -15,7 +15,7 @@ import yaml
 from scaffolder import __version__
 from scaffolder.registry import Registry
 
-from .conftest import REPO, scaffold_process, snapshot
+from .conftest import REPO, mount, scaffold_process, snapshot
 from .templates import edit, fork_template, git
 
 FAST = ("--no-lock", "--no-git")  # the lock and git steps have tests of their own
@@ -447,12 +447,7 @@ def test_a_destination_that_is_a_file_is_refused(scaffold: Any, tmp_path: Path) 
 
 def mount_tmpfs(where: Path, options: str) -> bool:
     where.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)],
-        capture_output=True,
-        check=False,
-    )
-    return done.returncode == 0
+    return mount("-t", "tmpfs", "-o", options, "tmpfs", str(where))
 
 
 @pytest.fixture

