@@ -2,8 +2,10 @@
 
 Every free-text question of copier.yml (found there, not listed here) takes `st.text()` with its
 full alphabet: quotes, backslashes, newlines, control characters, `{{ }}`, `{% %}`, emoji.
-Surrogates are the one exclusion, and only from the render tests: they are not text, no UTF-8
-file can hold them, and the validator refuses them (tested below). Three layers:
+Surrogates and U+0085 are the exclusions, and only from the render tests: surrogates are not
+text, no UTF-8 file can hold them; U+0085 (NEXT LINE) is written by Copier's YAML writer into
+`.copier-answers.yml` as a raw line break that reads back as a space (hypothesis found it). The
+validator refuses both (tested below). Three layers:
 
 - the escaping macros on their own, fast, many examples: each output reads back as the input in
   the language it is written for (TOML, YAML, Python, Markdown);
@@ -67,13 +69,14 @@ def free_text_questions() -> list[str]:
 
 
 FREE_TEXT = free_text_questions()
+NOT_KEPT = "\x85"  # NEXT LINE: .copier-answers.yml reads it back as a space
 
 NASTY = [
     'ends with a quote"',
     "ends with a backslash\\",
     'He said "hi"\n# Not a heading\n---\n=====\n\t1. item\n> quote\n```\ncode',
     '"""triple""" \'\'\' {{ project_name }} {% if x %} {# c #} ${HOME} $(rm -rf /) `id`',
-    "ctrl \x00 \x01 \x1b[31m \x7f \x85 \u2028 \u2029 \ufeff \ufffe end",
+    "ctrl \x00 \x01 \x1b[31m \x7f \u2028 \u2029 \ufeff \ufffe end",  # \x85: refused, below
     "emoji 😀 RTL \u202e עברית 中文 \uff46\uff55\uff4c\uff4c width é",
     "key: value # comment\n- item\n[table]\nx = 1\n<script>alert(1)</script> &amp; *a* _b_ [l](u)",
     "",
@@ -199,7 +202,10 @@ def check_answer_lands(project: Path, question: str, value: str, package: str) -
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(value=st.text(), framework=st.sampled_from(FRAMEWORKS))
+@given(
+    value=st.text(st.characters(exclude_categories=["Cs"], exclude_characters=NOT_KEPT)),
+    framework=st.sampled_from(FRAMEWORKS),
+)
 def test_any_free_text_answer_renders_a_starter_that_parses_and_lints(
     question: str,
     value: str,
@@ -208,7 +214,7 @@ def test_any_free_text_answer_renders_a_starter_that_parses_and_lints(
     default_starters: dict[str, dict[str, bytes]],
     tmp_path: Path,
 ) -> None:
-    assert validate(question, value) == ""  # accepted: only surrogates are refused
+    assert validate(question, value) == ""  # accepted: only surrogates and U+0085 are refused
     folder = Path(tempfile.mkdtemp(dir=tmp_path))  # tmp_path is shared by the examples
     check_free_text(plain_template, folder, default_starters, framework, question, value)
 
@@ -315,6 +321,27 @@ def test_any_accepted_name_renders_a_starter_that_parses_and_lints(
 
 
 # -- what cannot be text is refused, in one line ----------------------------------------------
+
+
+@pytest.mark.parametrize("question", FREE_TEXT)
+def test_next_line_is_refused_in_one_line(question: str, tmp_path: Path) -> None:
+    assert validate(question, "a\x85b") != ""
+    done = scaffold_process(
+        "new",
+        "shop",
+        "--defaults",
+        "--no-git",
+        "--no-lock",
+        "-d",
+        f"{question}=a\x85b",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"error: Validation error for question '{question}': the {question} contains U+0085 "
+        "(NEXT LINE), which .copier-answers.yml cannot keep; use a newline instead"
+    )
+    assert not (tmp_path / "shop").exists()
 
 
 @pytest.mark.parametrize("question", FREE_TEXT)
