@@ -36,16 +36,23 @@ class ProjectSpec:
     python_version: str
     extensions: tuple[str, ...]
     data: Mapping[str, Any] = field(default_factory=dict)  # the template's other questions
+    # The registry's groups of exclusive extensions: each is a question of its own.
+    groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def answers(self) -> dict[str, Any]:
-        """The answers as Copier takes them."""
+        """The answers as Copier takes them: grouped extensions answer their group's question."""
+        grouped = {name for members in self.groups.values() for name in members}
         return {
             **self.data,
             "project_name": self.names.project,
             "package_name": self.names.package,
             "framework": self.framework,
             "python_version": self.python_version,
-            "extensions": list(self.extensions),
+            "extensions": [ext for ext in self.extensions if ext not in grouped],
+            **{
+                group: next((ext for ext in self.extensions if ext in members), "none")
+                for group, members in self.groups.items()
+            },
         }
 
 
@@ -92,12 +99,12 @@ def plan(
         check_package_name(package_name, reserved=reserved)
         names = ProjectNames(project=names.project, package=package_name)
     extra = dict(data or {})
-    for key in PLANNED_KEYS:
+    for key in (*PLANNED_KEYS, *registry.groups()):
         if key in extra:
             msg = f"--data {key}=... is set by scaffold itself; use its own option instead"
             raise UsageError(msg)
     ordered = tuple(ext for ext in registry.extensions if ext in chosen)
-    return ProjectSpec(names, framework, python, ordered, extra)
+    return ProjectSpec(names, framework, python, ordered, extra, registry.groups())
 
 
 def create(

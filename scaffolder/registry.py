@@ -20,6 +20,7 @@ from scaffolder.errors import TemplateError, UsageError
 from scaffolder.names import ReservedNames
 
 REGISTRY_PATH = Path("templates") / "registry.yml"
+HANDLERS = ("sync", "async")
 _T = TypeVar("_T")
 
 
@@ -48,6 +49,9 @@ class Framework:
     label: str
     description: str
     kind: str
+    # "sync" or "async": how the framework's handlers call the item store (and any other
+    # extension code). `kind` cannot say it: a WSGI/ASGI split is not a sync/async split.
+    handlers: str
     homepage: str
     test_client: str
     server: Server
@@ -63,18 +67,53 @@ class Framework:
 
 
 @dataclass(frozen=True)
+class Setting:
+    """An environment variable an extension reads; documented in README and .env.example."""
+
+    env: str  # the variable's full name, e.g. DATABASE_URL ({prefix} = the settings' prefix)
+    description: str
+    # The value used when the variable is unset ({package} allowed); "" = required, no default.
+    default: str = ""
+    # What .env.example shows (default: the default).
+    example: str = ""
+
+
+@dataclass(frozen=True)
+class Service:
+    """A server an extension needs (tests, CI, compose): `scaffold check` starts it itself."""
+
+    name: str
+    label: str
+    image: str  # the container image compose and the generated CI use
+
+
+@dataclass(frozen=True)
 class Extension:
     name: str
     label: str
     description: str
     default: bool
+    # Extensions of one group exclude each other (one database at a time); the group is also
+    # the name of the template question that picks one of them (copier.yml).
+    group: str = ""
     requires: tuple[str, ...] = ()
     # Extensions that cannot be combined with this one, each with the reason.
     conflicts: Mapping[str, str] = field(default_factory=dict)
     # Frameworks this extension does not support, each with the reason.
     unsupported_frameworks: Mapping[str, str] = field(default_factory=dict)
-    # Read by the template only: added to the starter's dev dependency group.
+    # Read by the template only: the starter's runtime dependencies and dev dependency group.
+    dependencies: tuple[str, ...] = ()
+    # Added to `dependencies` for frameworks whose handlers are async.
+    async_dependencies: tuple[str, ...] = ()
     dev_dependencies: tuple[str, ...] = ()
+    settings: tuple[Setting, ...] = ()
+    # Services (top-level `services:` names) the starter needs in tests, CI and compose.
+    services: tuple[str, ...] = ()
+    # A command run before the server starts, e.g. migrations ({package} allowed): rendered into
+    # the README's run command, the Dockerfile and `scaffold check`'s serve step.
+    prepare: str = ""
+    # The files the extension adds to a starter ({package} allowed), relative to its root.
+    files: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,6 +123,7 @@ class Registry:
     default_framework: str
     frameworks: Mapping[str, Framework]
     extensions: Mapping[str, Extension]
+    services: Mapping[str, Service] = field(default_factory=dict)
     # Names a project may not take (templates/names.yml, next to the registry).
     reserved_names: ReservedNames = field(default_factory=ReservedNames)
 
@@ -113,6 +153,7 @@ class Registry:
         python = _strict(top["python"], _PYTHON, "python", source)
         frameworks = _mapping_of_entries(top["frameworks"], "frameworks", source)
         extensions = _mapping_of_entries(top["extensions"], "extensions", source)
+        services = _mapping_of_entries(top.get("services", {}), "services", source)
         registry = cls(
             python_versions=_convert(
                 python["versions"], tuple[str, ...], "python.versions", source
@@ -126,6 +167,10 @@ class Registry:
             extensions={
                 name: _entry(Extension, name, entry, f"extensions.{name}", source)
                 for name, entry in extensions.items()
+            },
+            services={
+                name: _entry(Service, name, entry, f"services.{name}", source)
+                for name, entry in services.items()
             },
         )
         registry._check_references(source)
@@ -142,6 +187,17 @@ class Registry:
             for ext in self.extensions.values()
             for other in (*ext.requires, *ext.conflicts)
             if other not in self.extensions
+        ]
+        dangling += [
+            f"{ext.name} -> service {service!r}"
+            for ext in self.extensions.values()
+            for service in ext.services
+            if service not in self.services
+        ]
+        dangling += [
+            f"frameworks.{fw.name}.handlers {fw.handlers!r} (expected sync or async)"
+            for fw in self.frameworks.values()
+            if fw.handlers not in HANDLERS
         ]
         if dangling:
             msg = f"{source} is malformed: unknown name in {', '.join(dangling)}"
@@ -169,6 +225,19 @@ class Registry:
             for name, ext in self.extensions.items()
             if ext.default and framework not in ext.unsupported_frameworks
         )
+
+    def groups(self) -> dict[str, tuple[str, ...]]:
+        """Each group of mutually exclusive extensions (a template question) and its members."""
+        found: dict[str, list[str]] = {}
+        for ext in self.extensions.values():
+            if ext.group:
+                found.setdefault(ext.group, []).append(ext.name)
+        return {group: tuple(members) for group, members in found.items()}
+
+    def selected(self, extensions: Iterable[str]) -> tuple[Extension, ...]:
+        """The chosen extensions' entries, in registry order."""
+        chosen = set(extensions)
+        return tuple(ext for name, ext in self.extensions.items() if name in chosen)
 
     # -- the rules -------------------------------------------------------------------------
 
@@ -199,6 +268,12 @@ class Registry:
                 for other, reason in ext.conflicts.items()
                 if other in chosen
             )
+        for group, members in self.groups().items():
+            if len(both := [name for name in chosen if name in members]) > 1:
+                found.append(
+                    f"{' and '.join(both)} cannot be combined: one {group} at a time "
+                    f"(choose one of {', '.join(members)})"
+                )
         return found
 
     def check(self, framework: str, python: str, extensions: Iterable[str]) -> None:
@@ -219,6 +294,7 @@ class Registry:
                     "label": fw.label,
                     "description": fw.description,
                     "kind": fw.kind,
+                    "handlers": fw.handlers,
                     "homepage": fw.homepage,
                     "server": fw.server.name,
                     "test_client": fw.test_client,
@@ -234,21 +310,33 @@ class Registry:
                     "label": ext.label,
                     "description": ext.description,
                     "default": ext.default,
+                    "group": ext.group or None,
                     "requires": list(ext.requires),
                     "conflicts": dict(ext.conflicts),
                     "frameworks": [
                         fw for fw in self.frameworks if fw not in ext.unsupported_frameworks
                     ],
                     "unsupported_frameworks": dict(ext.unsupported_frameworks),
+                    "dependencies": list(ext.dependencies),
+                    "settings": [dataclasses.asdict(setting) for setting in ext.settings],
+                    "services": list(ext.services),
+                    "prepare": ext.prepare or None,
                 }
                 for ext in self.extensions.values()
             ],
+            "services": [dataclasses.asdict(service) for service in self.services.values()],
         }
 
 
 # -- strict parsing: the dataclasses above are the schema -------------------------------------
 
-_TOP_LEVEL = {"python": True, "default_framework": True, "frameworks": True, "extensions": True}
+_TOP_LEVEL = {
+    "python": True,
+    "default_framework": True,
+    "frameworks": True,
+    "extensions": True,
+    "services": False,
+}
 _PYTHON = {"versions": True, "default": True}
 
 
@@ -310,7 +398,10 @@ def _convert(value: Any, kind: Any, path: str, source: str) -> Any:
             return {key: _convert(v, args[1], _join(path, key), source) for key, v in value.items()}
     elif dataclasses.is_dataclass(kind):
         hints = typing.get_type_hints(kind)
-        fields = {f.name: True for f in dataclasses.fields(kind)}
+        fields = {
+            f.name: f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+            for f in dataclasses.fields(kind)
+        }
         entry = _strict(value, fields, path, source)
         factory = typing.cast("Callable[..., Any]", kind)
         return factory(

@@ -87,6 +87,7 @@ def test_new_with_defaults_renders_the_default_starter(scaffold: Any, tmp_path: 
         "framework": "flask",
         "python_version": "3.12",
         "extensions": ["docker", "compose", "github", "pre-commit"],
+        "database": "none",
         "description": "A Flask web service.",
     }
     assert (project / "src" / "my_shop" / "app.py").is_file()

@@ -195,7 +195,12 @@ def test_a_malformed_registry_names_the_file_the_key_and_what_is_expected(
 def plain(value: Any) -> Any:
     """A parsed registry value as the YAML had it: dataclasses, tuples, mappings -> dict, list."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        # Fields left at their default were not written in the YAML.
+        return {
+            f.name: plain(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if f.default is dataclasses.MISSING or getattr(value, f.name) != f.default
+        }
     if isinstance(value, (tuple, list)):
         return [plain(v) for v in value]
     if isinstance(value, Mapping):
@@ -210,6 +215,7 @@ def test_every_registry_key_the_template_reads_is_in_the_schema() -> None:
     for section, parsed in (
         ("frameworks", registry.frameworks),
         ("extensions", registry.extensions),
+        ("services", registry.services),
     ):
         for name, entry in data[section].items():
             assert {k: plain(getattr(parsed[name], k)) for k in entry} == entry
@@ -231,9 +237,9 @@ def test_a_misspelt_registry_key_fails_scaffold_with_the_file_and_path(
     assert result.code == 1
     assert result.err.strip().endswith(
         "registry.yml: frameworks.bottle.dev_dependecies: unknown key (did you mean "
-        "dev_dependencies?); expected one of: label, description, kind, homepage, test_client, "
-        "server, dependencies, python_unsupported, dev_dependencies, pytest_filterwarnings, "
-        "pytest_asyncio, mypy_overrides"
+        "dev_dependencies?); expected one of: label, description, kind, handlers, homepage, "
+        "test_client, server, dependencies, python_unsupported, dev_dependencies, "
+        "pytest_filterwarnings, pytest_asyncio, mypy_overrides"
     )
     assert not (tmp_path / "shop").exists()
 
