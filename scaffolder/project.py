@@ -19,7 +19,7 @@ from typing import Any
 from scaffolder import toolchain
 from scaffolder.errors import UsageError
 from scaffolder.names import ProjectNames, check_package_name, derive_names
-from scaffolder.registry import Registry
+from scaffolder.registry import Registry, Setting
 from scaffolder.render import render
 from scaffolder.template import TemplateSource
 
@@ -99,12 +99,44 @@ def plan(
         check_package_name(package_name, reserved=reserved)
         names = ProjectNames(project=names.project, package=package_name)
     extra = dict(data or {})
-    for key in (*PLANNED_KEYS, *registry.groups()):
-        if key in extra:
-            msg = f"--data {key}=... is set by scaffold itself; use its own option instead"
-            raise UsageError(msg)
+    check_planned_keys(registry, extra)
     ordered = tuple(ext for ext in registry.extensions if ext in chosen)
     return ProjectSpec(names, framework, python, ordered, extra, registry.groups())
+
+
+def check_planned_keys(registry: Registry, data: Mapping[str, Any]) -> None:
+    """Refuse answers the plan sets itself, pointing to the option that sets them."""
+    groups = registry.groups()
+    for key in data:
+        if key == "extensions" or key in groups:
+            # A group's question (e.g. database) is answered by choosing one of its members.
+            members = f" (one of: {', '.join(groups[key])})" if key in groups else ""
+            msg = f"--data {key}=... is not supported: use --with and --without{members}"
+            raise UsageError(msg)
+        if key in PLANNED_KEYS:
+            msg = f"--data {key}=... is set by scaffold itself; use its own option instead"
+            raise UsageError(msg)
+
+
+def prepare_commands(registry: Registry, spec: ProjectSpec) -> list[str]:
+    """The commands the chosen extensions run before the server starts (e.g. migrations)."""
+    commands = [
+        ext.prepare.replace("{package}", spec.names.package)
+        for ext in registry.selected(spec.extensions)
+        if ext.prepare
+    ]
+    return list(dict.fromkeys(commands))
+
+
+def required_settings(registry: Registry, spec: ProjectSpec) -> list[Setting]:
+    """The chosen extensions' settings that have no default: the user must set them."""
+    found = {
+        setting.env: setting
+        for ext in registry.selected(spec.extensions)
+        for setting in ext.settings
+        if not setting.default
+    }
+    return list(found.values())
 
 
 def create(

@@ -170,6 +170,76 @@ def test_new_takes_framework_extensions_python_and_data(scaffold: Any, tmp_path:
     assert not (tmp_path / "svc" / "src" / "svc" / "gunicorn_conf.py").exists()  # uvicorn
 
 
+GROUPED = [
+    (group, member) for group, members in Registry.load(REPO).groups().items() for member in members
+]
+
+
+@pytest.mark.parametrize(("group", "member"), GROUPED, ids=[m for _, m in GROUPED])
+def test_a_grouped_extension_answers_its_groups_question(
+    scaffold: Any, tmp_path: Path, registry: Registry, group: str, member: str
+) -> None:
+    """--with <database> picks the group's answer; the summary and next steps show what it needs."""
+    result = scaffold("new", "shop", "-f", "fastapi", "--with", member, "--defaults", *FAST)
+    assert result.code == 0, result.err
+    answers = answers_of(tmp_path / "shop")
+    assert answers[group] == member
+    assert member not in answers["extensions"]
+    assert answers["extensions"] == list(registry.default_extensions("fastapi"))
+    ext = registry.extensions[member]
+    lines = [" ".join(line.split()) for line in result.err.splitlines()]
+    assert f"{group.capitalize()} {member} ({ext.label})" in lines
+    assert f"Extensions {', '.join(answers['extensions'])}" in lines
+    server = registry.framework("fastapi").server.command(
+        host="127.0.0.1", port=8000, package="shop"
+    )
+    steps = lines.index("uv run pytest # tests, with coverage")
+    serve = lines.index(f"uv run {' '.join(server)}")
+    prepare = ext.prepare.replace("{package}", "shop")
+    assert prepare  # every database has a prepare step (migrations)
+    assert lines.index(f"uv run {prepare}") in range(steps, serve)  # before the server
+    required = [setting for setting in ext.settings if not setting.default]
+    for setting in required:  # a setting with no default must be set, before the prepare step
+        exported = [line for line in lines if line.startswith(f"export {setting.env}=")]
+        assert len(exported) == 1
+        assert f"# must be set: {setting.description}" in exported[0]
+        assert lines.index(exported[0]) < lines.index(f"uv run {prepare}")
+    if not required:
+        assert not any(
+            line.startswith("export ") and "=" in line[:40] for line in lines[steps:serve]
+        )
+
+
+def test_without_and_the_config_file_choose_a_grouped_extension(
+    scaffold: Any, tmp_path: Path, registry: Registry
+) -> None:
+    group, members = next(iter(registry.groups().items()))
+    config = tmp_path / "team.toml"
+    config.write_text(f'with = ["{members[0]}"]\n')
+    assert scaffold("new", "one", "--config", str(config), "--defaults", *FAST).code == 0
+    assert answers_of(tmp_path / "one")[group] == members[0]
+    # The command line overrides the config file: --without leaves it out, --with another.
+    result = scaffold(
+        "new", "two", "--config", str(config), "--without", members[0], "--defaults", *FAST
+    )
+    assert result.code == 0, result.err
+    assert answers_of(tmp_path / "two")[group] == "none"
+    result = scaffold(
+        "new",
+        "three",
+        "--config",
+        str(config),
+        "--with",
+        members[-1],
+        "--without",
+        members[0],
+        "--defaults",
+        *FAST,
+    )
+    assert result.code == 0, result.err
+    assert answers_of(tmp_path / "three")[group] == members[-1]
+
+
 def test_path_and_name_can_differ(scaffold: Any, tmp_path: Path) -> None:
     result = scaffold("new", "services/orders-v2", "--name", "orders", "--defaults", *FAST)
     assert result.code == 0, result.err
@@ -294,7 +364,7 @@ BAD_INPUT = [
     (
         ["new", "shop", "--with", "k8s", "--defaults"],
         2,
-        "unknown extension 'k8s'; choose from: docker, compose, github, pre-commit",
+        f"unknown extension 'k8s'; choose from: {', '.join(Registry.load(REPO).extensions)}",
     ),
     (["new", "shop", "--without", "k8s", "--defaults"], 2, "unknown extension 'k8s'"),
     (
@@ -324,6 +394,23 @@ BAD_INPUT = [
         "--data framework=bottle contradicts --framework flask",
     ),
     (["new", "shop", "-d", "extensions=[]", "--defaults"], 2, "use --with and --without"),
+    *(
+        (
+            ["new", "shop", "-d", f"{group}={members[0]}", "--defaults"],
+            2,
+            f"--data {group}=... is not supported: use --with and --without "
+            f"(one of: {', '.join(members)})",
+        )
+        for group, members in Registry.load(REPO).groups().items()
+    ),
+    *(
+        (
+            ["new", "shop", "--with", ",".join(members), "--defaults"],
+            2,
+            Registry.load(REPO).problems(Registry.load(REPO).default_framework, "3.12", members)[0],
+        )
+        for members in Registry.load(REPO).groups().values()
+    ),
     (["new", "shop", "--frmework", "x"], 2, "No such option: --frmework"),
     (
         ["new", "shop", "--template", "/nonexistent/template", "--defaults"],

@@ -9,6 +9,8 @@ from pathlib import Path
 import pexpect
 import yaml
 
+from scaffolder.registry import Registry
+
 DOWN, SPACE, ENTER = "\x1b[B", " ", "\r"
 
 
@@ -25,7 +27,9 @@ def spawn(tmp_path: Path, *args: str) -> pexpect.spawn:
     )
 
 
-def test_questions_summary_and_confirmation(tmp_path: Path) -> None:
+def test_questions_summary_and_confirmation(tmp_path: Path, registry: Registry) -> None:
+    group, members = next(iter(registry.groups().items()))  # today: database
+    picked = registry.extensions[members[-1]]
     child = spawn(tmp_path, "--no-lock", "--no-git")
     child.expect("Project name")
     child.send("class" + ENTER)  # refused in the prompt, with the reason
@@ -38,8 +42,15 @@ def test_questions_summary_and_confirmation(tmp_path: Path) -> None:
     child.send(ENTER)  # the default, 3.12
     child.expect("Extensions")
     child.send(DOWN * 3 + SPACE + ENTER)  # untick pre-commit, the fourth
+    # The group is a single select of its own, after the checkbox, which did not list it.
+    child.expect(f"{group.capitalize()} \\(one at a time\\)")
+    checkbox = child.before
+    assert all(registry.extensions[name].label not in checkbox for name in members)
+    child.expect(picked.label)
+    child.send(DOWN * len(members) + ENTER)  # the last member, below "None"
     child.expect("One-line description")
     child.send("Tea for everyone" + ENTER)
+    child.expect(f"{picked.name} \\({picked.label}\\)")  # the summary
     child.expect("Create this project")
     child.send("y")
     child.expect(pexpect.EOF)
@@ -49,6 +60,7 @@ def test_questions_summary_and_confirmation(tmp_path: Path) -> None:
     assert answers["framework"] == "fastapi"
     assert answers["python_version"] == "3.12"
     assert answers["extensions"] == ["docker", "compose", "github"]
+    assert answers[group] == picked.name
     assert answers["project_name"] == "tea-shop"
     assert answers["description"] == "Tea for everyone"
 
@@ -60,6 +72,8 @@ def test_an_extension_rule_is_enforced_in_the_prompt(tmp_path: Path) -> None:
     child.expect("compose needs docker: add it, or leave compose out; choose again")
     child.expect("Extensions")
     child.send(DOWN + SPACE + ENTER)  # untick compose as well: now valid
+    child.expect("one at a time")
+    child.send(ENTER)  # no database
     child.expect("One-line description")
     child.send(ENTER)
     child.expect("Create this project")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -12,6 +12,9 @@ from scaffolder import answers, toolchain
 from scaffolder.cli import ui
 from scaffolder.cli.options import TemplateOption, TrustOption
 from scaffolder.errors import UsageError
+
+if TYPE_CHECKING:
+    from scaffolder.registry import Registry
 
 # `--data KEY=VALUE` may answer these questions too, as long as it agrees with the option.
 _OPTION_FOR_KEY = {
@@ -93,7 +96,7 @@ def new(
     ] = None,
 ) -> None:
     """Create a new project from the template."""
-    from scaffolder.project import PLANNED_KEYS, create, plan
+    from scaffolder.project import PLANNED_KEYS, check_planned_keys, create, plan
     from scaffolder.registry import Registry
     from scaffolder.render import check_destination
     from scaffolder.template import resolve_template
@@ -106,8 +109,6 @@ def new(
     package_name = extra.pop("package_name", None)
     if package_name is not None and not isinstance(package_name, str):
         raise UsageError(f"package_name must be text, not {package_name!r}")
-    if "extensions" in extra:
-        raise UsageError("--data extensions=... is not supported: use --with and --without")
     # The config file's --with/--without come first; the command line's override them.
     cli_with, cli_without = answers.split_csv(with_ or []), answers.split_csv(without or [])
     added = [ext for ext in settings.with_ if ext not in cli_without] + cli_with
@@ -115,6 +116,7 @@ def new(
 
     source = resolve_template(template or settings.template)
     registry = Registry.load(source.local_root)
+    check_planned_keys(registry, extra)  # before any question: --data database=... and such
     questions = source.questions()
     answers.check_data_keys(extra, questions)
 
@@ -144,7 +146,8 @@ def new(
         ]
         extensions = ui.ask_extensions(registry, framework, python, preselected)
         added = removed = []
-        extra.update(ui.ask_other_questions(questions, skip={*extra, *PLANNED_KEYS}))
+        skip = {*extra, *PLANNED_KEYS, *registry.groups()}
+        extra.update(ui.ask_other_questions(questions, skip=skip))
 
     spec = plan(
         registry,
@@ -160,7 +163,7 @@ def new(
     destination = path if path is not None else Path(spec.names.project)
     check_destination(destination.absolute(), force=force)
     out = ui.console()
-    _show_summary(out, spec, destination, name)
+    _show_summary(out, spec, destination, name, registry)
     if asking and not ui.confirm("Create this project?"):
         raise typer.Exit(1)
 
@@ -224,7 +227,9 @@ def _refuse_missing(
         raise UsageError(msg)
 
 
-def _show_summary(out: Any, spec: Any, destination: Path, typed_name: str) -> None:
+def _show_summary(
+    out: Any, spec: Any, destination: Path, typed_name: str, registry: Registry
+) -> None:
     from rich.table import Table
 
     table = Table.grid(padding=(0, 2))
@@ -238,14 +243,22 @@ def _show_summary(out: Any, spec: Any, destination: Path, typed_name: str) -> No
     table.add_row("Package", f"{names.package}  (import {names.package}, in src/{names.package}/)")
     table.add_row("Framework", spec.framework)
     table.add_row("Python", f">={spec.python_version}")
-    table.add_row("Extensions", ", ".join(spec.extensions) or "none")
+    groups = registry.groups()
+    grouped = {name for members in groups.values() for name in members}
+    table.add_row("Extensions", ", ".join(e for e in spec.extensions if e not in grouped) or "none")
+    for group, members in groups.items():  # e.g. Database: postgres
+        picked = [registry.extensions[e] for e in spec.extensions if e in members]
+        shown = ", ".join(f"{ext.name} ({ext.label})" for ext in picked) or "none"
+        table.add_row(group.capitalize(), shown)
     table.add_row("Folder", str(destination))
     out.print(table)
 
 
-def _show_next_steps(out: Any, created: Any, registry: Any) -> None:
+def _show_next_steps(out: Any, created: Any, registry: Registry) -> None:
     """A short next-steps section; commands unwrapped and unboxed, so they copy and paste."""
     from rich.rule import Rule
+
+    from scaffolder.project import prepare_commands, required_settings
 
     spec = created.spec
     server = registry.framework(spec.framework).server.command(
@@ -257,8 +270,17 @@ def _show_next_steps(out: Any, created: Any, registry: Any) -> None:
         f"cd {shlex.quote(str(shown))}",
         "uv sync                 # install, into .venv",
         "uv run pytest           # tests, with coverage",
-        f"uv run {shlex.join(server)}",
     ]
+    # Settings with no default (e.g. PostgreSQL's DATABASE_URL), then the prepare step
+    # (migrations) before the server, as the README's run command has them.
+    package = spec.names.package
+    for setting in required_settings(registry, spec):
+        example = setting.example.replace("{package}", package) or "..."
+        lines.append(
+            f"export {setting.env}={shlex.quote(example)}  # must be set: {setting.description}"
+        )
+    lines += [f"uv run {command}" for command in prepare_commands(registry, spec)]
+    lines.append(f"uv run {shlex.join(server)}")
     if (hint := _pyenv_hint(spec.python_version)) is not None:
         lines += ["", *hint.splitlines()]
     title = (

@@ -74,9 +74,15 @@ def ask_python(registry: Registry, framework: str, default: str) -> str:
 def ask_extensions(
     registry: Registry, framework: str, python: str, selected: list[str]
 ) -> list[str]:
-    """Ask until the ticked extensions satisfy the registry's rules, saying why when not."""
+    """Ask until the chosen extensions satisfy the registry's rules, saying why when not.
+
+    Extensions of no group are a checkbox; each group (e.g. database) is a single select of
+    its own, "none" or one member, so two of one group cannot be picked.
+    """
     import questionary
 
+    groups = registry.groups()
+    grouped = {name for members in groups.values() for name in members}
     while True:
         choices = [
             questionary.Choice(
@@ -86,13 +92,55 @@ def ask_extensions(
                 disabled=ext.unsupported_frameworks.get(framework),
             )
             for name, ext in registry.extensions.items()
+            if name not in grouped
         ]
-        selected = _ask(questionary.checkbox("Extensions (space toggles):", choices=choices))
-        problems = registry.problems(framework, python, selected)
+        chosen: list[str] = _ask(
+            questionary.checkbox("Extensions (space toggles):", choices=choices)
+        )
+        # The checkbox's own rules first, then with each group's pick.
+        problems = registry.problems(framework, python, chosen)
+        for group, members in groups.items():
+            if problems:
+                break
+            picked = _ask_group(registry, framework, group, members, selected)
+            chosen += [picked] if picked else []
+            problems = registry.problems(framework, python, chosen)
+        selected = [name for name in registry.extensions if name in chosen]
         if not problems:
             return selected
         # (questionary's own checkbox validation message does not show in every terminal)
         console().print(f"[red]x[/] {problems[0]}; choose again")
+
+
+NONE_CHOICE = "None"
+
+
+def _ask_group(
+    registry: Registry, framework: str, group: str, members: tuple[str, ...], selected: list[str]
+) -> str | None:
+    """One group's single select: "None" or one member; unsupported members shown disabled."""
+    import questionary
+
+    choices = [questionary.Choice(title=f"{NONE_CHOICE:<15} no {group}", value="")]
+    for name in members:
+        ext = registry.extensions[name]
+        choices.append(
+            questionary.Choice(
+                title=f"{ext.label:<15} {ext.description}",
+                value=name,
+                disabled=ext.unsupported_frameworks.get(framework),
+            )
+        )
+    usable = {c.value for c in choices if not c.disabled}
+    default = next((name for name in selected if name in members and name in usable), "")
+    answer: str = _ask(
+        questionary.select(
+            f"{group.capitalize()} (one at a time):",
+            choices=choices,
+            default=next(c for c in choices if c.value == default),
+        )
+    )
+    return answer or None
 
 
 def confirm(message: str) -> bool:
