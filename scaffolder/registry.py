@@ -318,11 +318,23 @@ class Registry:
                     ],
                     "unsupported_frameworks": dict(ext.unsupported_frameworks),
                     "dependencies": list(ext.dependencies),
-                    "settings": [dataclasses.asdict(setting) for setting in ext.settings],
+                    "async_dependencies": list(ext.async_dependencies),
+                    "dev_dependencies": list(ext.dev_dependencies),
+                    "settings": [
+                        {**dataclasses.asdict(setting), "required": not setting.default}
+                        for setting in ext.settings
+                    ],
                     "services": list(ext.services),
                     "prepare": ext.prepare or None,
+                    "files": list(ext.files),
                 }
                 for ext in self.extensions.values()
+            ],
+            # Each group is one single-select question (none, or one member); its members are
+            # not part of the extensions multi-select.
+            "groups": [
+                {"name": group, "label": group.capitalize(), "members": list(members)}
+                for group, members in self.groups().items()
             ],
             "services": [dataclasses.asdict(service) for service in self.services.values()],
         }

@@ -58,8 +58,9 @@ def test_help_does_not_import_copier_or_questionary() -> None:
 
 
 def test_list_shows_every_framework_with_server_and_test_client(
-    scaffold: Any, registry: Registry
+    scaffold: Any, registry: Registry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("COLUMNS", "400")  # one line per row: each cell reads whole
     result = scaffold("list")
     assert result.code == 0
     for framework in registry.frameworks.values():
@@ -67,12 +68,40 @@ def test_list_shows_every_framework_with_server_and_test_client(
         assert framework.server.name in result.out
     for extension in registry.extensions:
         assert extension in result.out
+    # Each group says its rule, and each member what it needs to run.
+    for group, members in registry.groups().items():
+        rule = f"one {group} at a time: {' | '.join(members)}"
+        for name in members:
+            ext = registry.extensions[name]
+            row = next(line for line in result.out.splitlines() if line.split()[1:2] == [name])
+            assert rule in row
+            assert f"prepare: {ext.prepare}" in row
+            for setting in ext.settings:
+                expected = f"default {setting.default}" if setting.default else "required"
+                assert f"{setting.env} ({expected})" in row
+            for service in ext.services:
+                assert f"service: {service}" in row
 
 
 def test_list_json_is_the_registry(scaffold: Any, registry: Registry) -> None:
     result = scaffold("list", "--json")
     assert result.code == 0
-    assert json.loads(result.out) == registry.to_json()
+    data = json.loads(result.out)
+    assert data == registry.to_json()
+    # Enough for a web form: each group is one single-select question over its members, and
+    # every extension says its group, settings (required or not), services and prepare step.
+    extensions = {ext["name"]: ext for ext in data["extensions"]}
+    assert list(extensions) == list(registry.extensions)
+    groups = {group["name"]: group["members"] for group in data["groups"]}
+    assert groups == {group: list(members) for group, members in registry.groups().items()}
+    for name, ext in extensions.items():
+        assert ext["group"] == (registry.extensions[name].group or None)
+        if ext["group"]:
+            assert name in groups[ext["group"]]
+        for setting in ext["settings"]:
+            assert set(setting) == {"env", "description", "default", "example", "required"}
+            assert setting["required"] is (setting["default"] == "")
+        assert set(ext["services"]) <= {service["name"] for service in data["services"]}
 
 
 def test_new_with_defaults_renders_the_default_starter(scaffold: Any, tmp_path: Path) -> None:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from scaffolder.cli.options import TemplateOption
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from scaffolder.registry import Extension
 
 
 def list_command(
@@ -38,20 +43,54 @@ def list_command(
             fw.name + default, fw.description, fw.server.name, fw.test_client, versions
         )
 
-    extensions = Table(title="Extensions (--with / --without)", title_justify="left")
-    for column in ("name", "description", "default", "rules"):
-        extensions.add_column(column)
-    for ext in registry.extensions.values():
-        rules = [f"needs {', '.join(ext.requires)}"] if ext.requires else []
-        rules += [f"not with {other}: {why}" for other, why in ext.conflicts.items()]
-        rules += [f"not for {fw}: {why}" for fw, why in ext.unsupported_frameworks.items()]
-        extensions.add_row(
-            ext.name,
-            ext.description,
-            "yes" if ext.default else "no",
-            "; ".join(rules) or "all frameworks",
+    groups = registry.groups()
+    grouped = {name for members in groups.values() for name in members}
+    tables = [
+        _extensions_table(
+            "Extensions (--with / --without)",
+            [ext for ext in registry.extensions.values() if ext.name not in grouped],
+        )
+    ]
+    for group, members in groups.items():
+        rule = f"one {group} at a time: {' | '.join(members)}"
+        tables.append(
+            _extensions_table(
+                f"{group.capitalize()} (--with NAME; {rule})",
+                [registry.extensions[name] for name in members],
+                rule=rule,
+            )
         )
 
     out = Console()
     out.print(frameworks)
-    out.print(extensions)
+    for table in tables:
+        out.print(table)
+
+
+def _extensions_table(title: str, extensions: list[Extension], rule: str = "") -> Table:
+    """Extensions with their rules and what they need to run: settings, services, prepare."""
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for column in ("name", "description", "default", "rules", "runs with"):
+        table.add_column(column)
+    for ext in extensions:
+        rules = [rule] if rule else []
+        rules += [f"needs {', '.join(ext.requires)}"] if ext.requires else []
+        rules += [f"not with {other}: {why}" for other, why in ext.conflicts.items()]
+        rules += [f"not for {fw}: {why}" for fw, why in ext.unsupported_frameworks.items()]
+        needs = [
+            f"{setting.env}"
+            + (f" (default {setting.default})" if setting.default else " (required)")
+            for setting in ext.settings
+        ]
+        needs += [f"service: {service}" for service in ext.services]
+        needs += [f"prepare: {ext.prepare}"] if ext.prepare else []
+        table.add_row(
+            ext.name,
+            ext.description,
+            "yes" if ext.default else "no",
+            "; ".join(rules) or "all frameworks",
+            "; ".join(needs) or "-",
+        )
+    return table
