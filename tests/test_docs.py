@@ -10,19 +10,68 @@ from pathlib import Path
 
 import yaml
 
+from scaffolder import docs
 from scaffolder.check.matrix import Scope, all_cases, pairwise_cases
 from scaffolder.registry import Registry
+from scaffolder.template import TemplateSource
 
 from .conftest import REPO
 
 README = (REPO / "README.md").read_text()
 
 
-def test_readme_framework_table_matches_the_registry(registry: Registry) -> None:
-    rows = re.findall(r"^\| (\w+) \| (\w+) \| (.+?) \| ([\d., ]+) \|$", README, re.MULTILINE)
-    assert rows == [
-        (fw.name, fw.server.name, fw.test_client, ", ".join(registry.python_versions_for(fw.name)))
-        for fw in registry.frameworks.values()
+def test_readme_registry_blocks_are_generated_from_the_registry(
+    registry: Registry, template: TemplateSource
+) -> None:
+    fresh = docs.rewrite(README, registry, template.questions())
+    assert fresh == README, f"README.md is stale: run `{docs.COMMAND}`"
+
+
+def table_rows(text: str, block: str) -> list[list[str]]:
+    found = re.search(
+        rf"<!-- registry:{block}\b.*?-->\n(.*?)<!-- /registry:{block} -->", text, re.S
+    )
+    assert found, block
+    lines = found[1].strip().splitlines()[2:]  # below the header and its rule
+    return [[cell.strip() for cell in re.split(r"(?<!\\)\|", line)[1:-1]] for line in lines]
+
+
+def test_readme_tables_have_a_row_per_framework_and_extension(registry: Registry) -> None:
+    frameworks = table_rows(README, "frameworks")
+    assert [row[0].removesuffix(" (default)") for row in frameworks] == list(registry.frameworks)
+    assert [row[4] for row in frameworks] == [
+        ", ".join(registry.python_versions_for(name)) for name in registry.frameworks
+    ]
+    extensions = table_rows(README, "extensions")
+    assert [row[0].strip("`") for row in extensions] == list(registry.extensions)
+    for row in extensions:
+        ext = registry.extensions[row[0].strip("`")]
+        assert (ext.group and f"one {ext.group} at a time" in row[3]) or not ext.group
+        assert all(setting.env in row[4] for setting in ext.settings)
+
+
+def test_docs_command_says_when_readme_is_stale_and_rewrites_it(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text(README.replace("| flask", "| flusk"))
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "scaffolder.docs", "--readme", str(readme), *args]
+        return subprocess.run(command, capture_output=True, text=True, check=False)
+
+    stale = run("--check")
+    assert (stale.returncode, stale.stderr) == (
+        1,
+        f"error: {readme} is stale: run `{docs.COMMAND}`\n",
+    )
+    assert run().returncode == 0
+    assert readme.read_text() == README
+    assert run("--check").returncode == 0
+    readme.write_text("# no markers\n")
+    broken = run("--check")
+    assert broken.returncode == 2
+    assert broken.stderr.strip().splitlines() == [
+        f"error: {readme}: no <!-- registry:frameworks --> ... <!-- /registry:frameworks --> "
+        "block found"
     ]
 
 
