@@ -17,6 +17,8 @@ from scaffolder.answers import (
     split_csv,
 )
 from scaffolder.errors import UsageError
+from scaffolder.project import plan
+from scaffolder.registry import Registry
 from scaffolder.template import TemplateSource
 
 from .copier_env import validate
@@ -129,3 +131,20 @@ def test_bad_config_files_are_refused(tmp_path: Path, text: str, message: str) -
 def test_a_missing_config_file_is_reported(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="does not exist"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_a_grouped_extension_answers_its_groups_question(registry: Registry) -> None:
+    """The library API: plan() takes grouped extensions like any other, answers() splits them."""
+    for group, members in registry.groups().items():
+        for member in members:
+            spec = plan(registry, name="shop", add=[member])
+            answers = spec.answers()
+            assert answers[group] == member
+            assert member not in answers["extensions"]
+            assert member in spec.extensions
+        none = plan(registry, name="shop").answers()
+        assert none[group] == "none"
+        with pytest.raises(UsageError, match=f"^--data {group}=... is not supported: use --with"):
+            plan(registry, name="shop", data={group: members[0]})
+        with pytest.raises(UsageError, match=f"one {group} at a time"):
+            plan(registry, name="shop", add=list(members))
