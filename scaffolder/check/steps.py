@@ -150,14 +150,14 @@ class Children:
         with self._lock:
             live = list(self._live)
         for process in live:
-            _signal_group(process, signal.SIGTERM)
+            signal_group(process, signal.SIGTERM)
         deadline = time.monotonic() + grace
         while time.monotonic() < deadline and not hurry():
             if all(process.poll() is not None for process in live):
                 break
             time.sleep(0.05)
         for process in live:
-            _signal_group(process, signal.SIGKILL)  # stragglers too, even if the leader is gone
+            signal_group(process, signal.SIGKILL)  # stragglers too, even if the leader is gone
             process.wait()
         with self._lock:
             self._live.difference_update(live)
@@ -436,14 +436,14 @@ def stop(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
     """SIGTERM the process group `process` leads, SIGKILL it after `grace` seconds; then
     SIGKILL the group once more, so no member (a server's worker) outlives its leader."""
     if process.poll() is None:
-        _signal_group(process, signal.SIGTERM)
+        signal_group(process, signal.SIGTERM)
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=grace)
-    _signal_group(process, signal.SIGKILL)
+    signal_group(process, signal.SIGKILL)
     process.wait()
 
 
-def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+def signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
     # Gone already (PermissionError: macOS, for a group of zombies).
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, sig)
