@@ -96,6 +96,17 @@ def _as_user(user: str | None, argv: Sequence[str]) -> list[str]:
     return [runuser, "-u", user, "--", *argv]
 
 
+def _temp_root(user: str | None) -> str | None:
+    """Where the server's directory goes: the usual temporary folder, unless the server's user
+    cannot reach it (root's TMPDIR may be private, e.g. pytest's 0700 folders): then /tmp."""
+    root = Path(tempfile.gettempdir()).resolve()
+    if user is None:
+        return None
+    if all(folder.stat().st_mode & 0o001 for folder in (root, *root.parents)):
+        return str(root)
+    return "/tmp"  # noqa: S108 (a private mkdtemp below it, owned by the server's user)
+
+
 @dataclass
 class PostgreSQL:
     """A running server; `create_database` gives a case a database of its own."""
@@ -156,7 +167,7 @@ def start_postgresql(children: Children, cases: str = "postgres") -> PostgreSQL:
     if bindir is None:
         raise ServiceError(POSTGRES_MISSING.format(cases=cases))
     user = _unprivileged_user()
-    base = Path(tempfile.mkdtemp(prefix="scaffold-check-postgresql-"))
+    base = Path(tempfile.mkdtemp(prefix="scaffold-check-postgresql-", dir=_temp_root(user)))
     try:
         if user is not None:
             shutil.chown(base, user)
