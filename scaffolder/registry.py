@@ -114,6 +114,9 @@ class Extension:
     prepare: str = ""
     # The files the extension adds to a starter ({package} allowed), relative to its root.
     files: tuple[str, ...] = ()
+    # The item store it provides, by the framework's `handlers` (sync/async): the name of a
+    # template under templates/stores/ (empty: the in-memory store).
+    store: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
