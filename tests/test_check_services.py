@@ -179,3 +179,13 @@ def test_an_interrupt_stops_the_postgresql_it_started(tmp_path: Path, registry: 
     assert "Traceback" not in err
     assert server_processes(str(base)) == {}
     assert not base.exists()
+
+
+def test_a_case_without_services_goes_straight_to_install(
+    template: TemplateSource, registry: Registry, tmp_path: Path
+) -> None:
+    """No services step when no extension needs one, and the install step is never skipped."""
+    case = Case(registry.default_framework, registry.default_python, ())
+    result = CaseRunner(template, registry, tmp_path).verify(case, tmp_path / "never-rendered")
+    assert [step.name for step in result.steps] == ["install"]
+    assert not result.passed

@@ -69,7 +69,7 @@ def test_glue_extensions_are_the_ones_that_add_runtime_code(any_registry: Regist
     assert glue == {
         name
         for name, ext in any_registry.extensions.items()
-        if ext.dependencies or ext.async_dependencies or ext.settings or ext.prepare
+        if ext.dependencies or ext.async_dependencies or ext.settings or ext.prepare or ext.store
     }
     assert glue  # the databases today
     assert not carries_glue(Extension("x", "X", "dev tooling only", False, dev_dependencies=("a",)))

@@ -127,6 +127,7 @@ def carries_glue(extension: Extension) -> bool:
         or extension.async_dependencies
         or extension.settings
         or extension.prepare
+        or extension.store
     )
 
 

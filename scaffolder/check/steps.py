@@ -233,7 +233,7 @@ class CaseRunner:
                 self._step(case, "services")
                 services, env = self._services("services", case)
                 result.steps.append(services)
-            if result.passed:
+            if all(step.passed for step in result.steps):
                 self._step(case, "install")
                 result.steps.append(self._install("install", case, project))
             if result.passed:
