@@ -1,0 +1,60 @@
+"""The bare database apps' one shared piece: the same single-row insert and select as the
+starters' store, on an engine with the starter's own settings (its `create_sync_engine`: pool,
+SQLite pragmas), on the `items` table the starter's migrations create. No validation, no
+schemas, no settings module: the reference the starters' database cost is measured against.
+"""
+
+from __future__ import annotations
+
+import os
+
+from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, insert, make_url, select
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from shop.database import create_sync_engine
+
+ITEMS = Table(
+    "items", MetaData(), Column("id", Integer, primary_key=True), Column("name", String(200))
+)
+
+
+def url() -> str:
+    return os.environ["DATABASE_URL"]
+
+
+def sync_engine() -> Engine:
+    return create_sync_engine(make_url(url()))
+
+
+def async_engine() -> AsyncEngine:
+    return create_async_engine(url())
+
+
+def add(engine: Engine, name: str) -> int:
+    with engine.begin() as connection:
+        item_id: int = connection.execute(
+            insert(ITEMS).values(name=name).returning(ITEMS.c.id)
+        ).scalar_one()
+    return item_id
+
+
+def get(engine: Engine, item_id: int) -> str | None:
+    with engine.connect() as connection:
+        name: str | None = connection.execute(
+            select(ITEMS.c.name).where(ITEMS.c.id == item_id)
+        ).scalar()
+    return name
+
+
+async def add_async(engine: AsyncEngine, name: str) -> int:
+    async with engine.begin() as connection:
+        result = await connection.execute(insert(ITEMS).values(name=name).returning(ITEMS.c.id))
+    item_id: int = result.scalar_one()
+    return item_id
+
+
+async def get_async(engine: AsyncEngine, item_id: int) -> str | None:
+    async with engine.connect() as connection:
+        result = await connection.execute(select(ITEMS.c.name).where(ITEMS.c.id == item_id))
+    name: str | None = result.scalar()
+    return name
