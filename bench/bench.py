@@ -26,7 +26,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import workers  # bench/workers.py: this script's folder is on sys.path
+import database  # bench/database.py: this script's folder is on sys.path
+import workers  # bench/workers.py
 
 from scaffolder import toolchain
 from scaffolder.check.steps import free_port, stop
@@ -460,7 +461,7 @@ def main() -> None:
     parser.add_argument(
         "--only",
         nargs="*",
-        choices=["startup", "render", "green", "check", "throughput", "workers"],
+        choices=["startup", "render", "green", "check", "throughput", "workers", "database"],
     )
     parser.add_argument("--runs", type=int, default=10, help="repetitions per timed command")
     parser.add_argument(
@@ -470,7 +471,9 @@ def main() -> None:
     parser.add_argument("--frameworks", nargs="*", default=FRAMEWORKS, choices=FRAMEWORKS)
     parser.add_argument("--output", type=Path, default=REPO / "bench" / "results" / "latest.json")
     args = parser.parse_args()
-    wanted = set(args.only or ["startup", "render", "green", "check", "throughput", "workers"])
+    wanted = set(
+        args.only or ["startup", "render", "green", "check", "throughput", "workers", "database"]
+    )
     results: Report = {"machine": machine()}
     with tempfile.TemporaryDirectory(prefix="scaffolder-bench-") as tmp:
         work = Path(tmp)
@@ -489,6 +492,15 @@ def main() -> None:
                 args.seconds,
                 args.rounds,
                 [8, 32],
+            ),
+            # database starters vs bare database apps: bench/database.py (also on its own).
+            "database": lambda: database.bench_database(
+                [fw for fw in args.frameworks if fw in database.frameworks(Registry.load(REPO))],
+                work,
+                args.seconds,
+                args.rounds,
+                workers=2,
+                many=64,
             ),
         }
         for name, step in steps.items():
@@ -590,6 +602,8 @@ def render_markdown(results: Report) -> str:
         )
     if "workers" in results:
         out += workers.render(results["workers"])
+    if "database" in results:
+        out += database.render_markdown(results["database"])
     return "\n".join(out)
 
 

@@ -80,7 +80,9 @@ def render(framework: str, database: str, where: Path, env: dict[str, str]) -> P
     shutil.rmtree(where, ignore_errors=True)
     where.mkdir(parents=True)
     argv = [str(BIN / "scaffold"), "new", PACKAGE, "-f", framework, "--with", database]
-    subprocess.run([*argv, "--defaults", "--no-git"], cwd=where, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [*argv, "--defaults", "--no-git"], cwd=where, env=env, check=True, capture_output=True
+    )
     project = where / PACKAGE
     subprocess.run(
         [toolchain.uv_bin(), "sync", "--quiet", "--no-dev"], cwd=project, env=env, check=True
@@ -123,7 +125,7 @@ def post(port: int, name: str) -> int:
         headers={"Content-Type": "application/json"},
         method="POST",
     )
-    with urllib.request.urlopen(request, timeout=10) as response:
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback)
         assert response.status == 201  # noqa: S101 (a broken app must not be measured)
         item_id: int = json.load(response)["id"]
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/items/{item_id}", timeout=10) as got:
@@ -161,12 +163,18 @@ def wrk(port: int, ids: Sequence[int], connections: int, seconds: int) -> float:
 
 
 def bench_database(
-    selected: Sequence[str], work: Path, seconds: int, rounds: int, workers: int, many: int
+    selected: Sequence[str],
+    work: Path,
+    seconds: int,
+    rounds: int,
+    workers: int,
+    many: int,
+    databases: Sequence[str] = (),
 ) -> Report:
     if not shutil.which("wrk"):
         raise SystemExit("the database benchmark needs wrk (apt-get install wrk)")
     registry = Registry.load(REPO)
-    databases = registry.groups()[GROUP]
+    databases = [db for db in registry.groups()[GROUP] if not databases or db in databases]
     env = toolchain.tool_env()
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     needs_server = any(registry.extensions[db].services for db in databases)
@@ -183,9 +191,7 @@ def bench_database(
                 app_env = {**env, "DATABASE_URL": url, "WEB_CONCURRENCY": str(workers)}
                 python = project / ".venv" / "bin" / "python"
                 prepare = ext.prepare.replace("{package}", PACKAGE).split()
-                subprocess.run(
-                    [str(python), *prepare[1:]], cwd=project, env=app_env, check=True
-                )
+                subprocess.run([str(python), *prepare[1:]], cwd=project, env=app_env, check=True)
                 apps = {
                     "bare": ("bare", {**app_env, "PYTHONPATH": f"{BARE / framework}:{BARE}"}),
                     "starter": (PACKAGE, app_env),
@@ -223,7 +229,7 @@ def bench_database(
                             "ratio": statistics.median(starter) / statistics.median(bare),
                         }
                     )
-                print(json.dumps(report["rows"][-len(loads):]), file=sys.stderr, flush=True)
+                print(json.dumps(report["rows"][-len(loads) :]), file=sys.stderr, flush=True)
     return report
 
 
@@ -268,10 +274,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2, help="WEB_CONCURRENCY for both apps")
     parser.add_argument("--many", type=int, default=64, help="connections for async frameworks")
+    parser.add_argument("--databases", nargs="*", default=[], choices=registry.groups()[GROUP])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="scaffolder-bench-db-") as tmp:
         report = bench_database(
-            args.frameworks, Path(tmp), args.seconds, args.rounds, args.workers, args.many
+            args.frameworks,
+            Path(tmp),
+            args.seconds,
+            args.rounds,
+            args.workers,
+            args.many,
+            args.databases,
         )
     print("\n".join(render_markdown(report)))
 

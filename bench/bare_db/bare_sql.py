@@ -7,11 +7,13 @@ schemas, no settings module: the reference the starters' database cost is measur
 from __future__ import annotations
 
 import os
-
-from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, insert, make_url, select
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from typing import TYPE_CHECKING
 
 from shop.database import create_sync_engine
+from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, insert, make_url, select
+
+if TYPE_CHECKING:  # the asyncio extension (greenlet) is installed for async frameworks only
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 ITEMS = Table(
     "items", MetaData(), Column("id", Integer, primary_key=True), Column("name", String(200))
@@ -27,6 +29,8 @@ def sync_engine() -> Engine:
 
 
 def async_engine() -> AsyncEngine:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
     return create_async_engine(url())
 
 

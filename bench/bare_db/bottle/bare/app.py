@@ -2,9 +2,8 @@
 
 from typing import Any
 
-from bottle import Bottle, request, response
-
 import bare_sql
+from bottle import Bottle, request, response
 
 
 def create_app() -> Bottle:

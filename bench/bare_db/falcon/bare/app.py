@@ -1,9 +1,8 @@
 """The smallest Falcon app that stores and reads one item in the database: the baseline."""
 
+import bare_sql
 import falcon
 from sqlalchemy import Engine
-
-import bare_sql
 
 
 class Index:

@@ -9,9 +9,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
-
 import bare_sql
+from fastapi import FastAPI, HTTPException, Request
 
 
 @asynccontextmanager

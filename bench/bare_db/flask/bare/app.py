@@ -2,9 +2,8 @@
 
 from typing import Any
 
-from flask import Flask, request
-
 import bare_sql
+from flask import Flask, request
 
 
 def create_app() -> Flask:
