@@ -1,0 +1,159 @@
+"""Time one app's POST /items + GET /items/{id} in-process: no server, no network.
+
+Run by bench/database.py inside a starter's virtual environment, with DATABASE_URL set:
+    python db_cost.py wsgi|asgi MODULE PAIRS
+prints two numbers: the median microseconds per pair (one insert, one select) over 5 batches,
+and the Python function calls per pair (cProfile over 200 pairs), which, unlike time, does not
+depend on how busy the machine is. An ASGI app runs inside its lifespan (start-up, shutdown),
+as under its server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import cProfile
+import importlib
+import io
+import json
+import pstats
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+BODY = json.dumps({"name": "bench item"}).encode()
+
+
+def wsgi_cost(app: Any, pairs: int) -> tuple[float, float]:
+    statuses: list[str] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        statuses.append(status)
+
+    def call(method: str, path: str, body: bytes) -> bytes:
+        environ = {
+            "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "",
+            "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
+            "wsgi.version": (1, 0), "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr, "wsgi.multithread": False, "wsgi.multiprocess": False,
+            "wsgi.run_once": False, "HTTP_HOST": "127.0.0.1", "CONTENT_TYPE": "application/json",
+            "CONTENT_LENGTH": str(len(body)),
+        }  # fmt: skip
+        result = app(environ, start_response)
+        data = b"".join(result)
+        if hasattr(result, "close"):
+            result.close()
+        return data
+
+    def batch(n: int) -> float:
+        started = time.perf_counter()
+        for _ in range(n):
+            item = json.loads(call("POST", "/items", BODY))
+            call("GET", f"/items/{item['id']}", b"")
+        elapsed = (time.perf_counter() - started) / n
+        check(statuses)
+        return elapsed
+
+    batch(50)  # warm-up
+    seconds = statistics.median(batch(pairs) for _ in range(5))
+    return seconds * 1e6, count_calls(lambda: batch(200)) / 200
+
+
+def asgi_cost(app: Any, pairs: int) -> tuple[float, float]:
+    statuses: list[str] = []
+    state: dict[str, Any] = {}
+
+    async def call(method: str, path: str, body: bytes) -> bytes:
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+            "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+            "root_path": "", "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
+            "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode())],
+            "state": dict(state),
+        }  # fmt: skip
+        sent: list[bytes] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(str(message["status"]))
+            elif message["type"] == "http.response.body":
+                sent.append(message.get("body", b""))
+
+        await app(scope, receive, send)
+        return b"".join(sent)
+
+    async def batch(n: int) -> float:
+        started = time.perf_counter()
+        for _ in range(n):
+            item = json.loads(await call("POST", "/items", BODY))
+            await call("GET", f"/items/{item['id']}", b"")
+        elapsed = (time.perf_counter() - started) / n
+        check(statuses)
+        return elapsed
+
+    async def timed() -> float:
+        await batch(50)  # warm-up
+        return statistics.median([await batch(pairs) for _ in range(5)]) * 1e6
+
+    micros = asyncio.run(in_lifespan(app, state, timed))
+    calls = count_calls(lambda: asyncio.run(in_lifespan(app, state, lambda: batch(200))))
+    return micros, calls / 200
+
+
+async def in_lifespan(
+    app: Any, state: dict[str, Any], work: Callable[[], Awaitable[float]]
+) -> float:
+    """Run `work` between the app's lifespan start-up and shutdown, as its server would."""
+    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    started, finished = asyncio.Event(), asyncio.Event()
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"].startswith("lifespan.startup"):
+            started.set()
+        elif message["type"].startswith("lifespan.shutdown"):
+            finished.set()
+        if message["type"].endswith(".failed"):
+            raise SystemExit(f"lifespan failed: {message}")
+
+    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": state}
+    task = asyncio.create_task(app(scope, inbox.get, send))
+    await inbox.put({"type": "lifespan.startup"})
+    await started.wait()
+    try:
+        return await work()
+    finally:
+        await inbox.put({"type": "lifespan.shutdown"})
+        await finished.wait()
+        await task
+
+
+def check(statuses: list[str]) -> None:
+    """Every answer was a 2xx: a broken app is not measured."""
+    bad = [status for status in statuses if not status.startswith("2")]
+    if bad:
+        raise SystemExit(f"the app answered {bad[:3]}")
+    statuses.clear()
+
+
+def count_calls(work: Any) -> int:
+    profile = cProfile.Profile()
+    profile.enable()
+    work()
+    profile.disable()
+    return pstats.Stats(profile).total_calls  # type: ignore[attr-defined, no-any-return]
+
+
+def main() -> None:
+    kind, module, pairs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    app = importlib.import_module(module).create_app()
+    micros, calls = wsgi_cost(app, pairs) if kind == "wsgi" else asgi_cost(app, pairs)
+    print(f"{micros:.2f} {calls:.1f}")
+
+
+if __name__ == "__main__":
+    main()
