@@ -129,7 +129,7 @@ DEFAULT_FILES = [
     ".copier-answers.yml", ".dockerignore", ".editorconfig", ".env.example",
     ".github/dependabot.yml", ".github/workflows/ci.yml", ".gitignore", ".pre-commit-config.yaml",
     ".python-version",
-    "Dockerfile", "README.md", "compose.yaml", "pyproject.toml",
+    "Dockerfile", "README.md", "compose.yaml", "conftest.py", "pyproject.toml",
     "src/shop/__init__.py", "src/shop/app.py", "src/shop/logging_setup.py", "src/shop/py.typed",
     "src/shop/schemas.py", "src/shop/settings.py", "src/shop/store.py",
     "tests/conftest.py", "tests/test_app.py", "tests/test_logging_setup.py",
