@@ -84,6 +84,29 @@ def test_an_extension_rule_is_enforced_in_the_prompt(tmp_path: Path) -> None:
     assert not (tmp_path / "shop").exists()
 
 
+def test_with_preselects_the_groups_member_and_enter_keeps_it(
+    tmp_path: Path, registry: Registry
+) -> None:
+    group, members = next(iter(registry.groups().items()))
+    child = spawn(
+        tmp_path, "shop", "-f", "falcon", "--python", "3.12", "--with", members[0],
+        "--no-lock", "--no-git",
+    )  # fmt: skip
+    child.expect("Extensions")
+    child.send(ENTER)
+    child.expect("one at a time")
+    child.send(ENTER)  # the default: the member given with --with
+    child.expect("One-line description")
+    child.send(ENTER)
+    child.expect("Create this project")
+    child.send("y")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    answers = yaml.safe_load((tmp_path / "shop" / ".copier-answers.yml").read_text())
+    assert answers[group] == members[0]
+
+
 def test_ctrl_c_at_a_question_writes_nothing(tmp_path: Path) -> None:
     child = spawn(tmp_path, "shop", "--no-lock", "--no-git")
     child.expect("Framework")
