@@ -128,6 +128,9 @@ class Extension:
     prepare: str = ""
     # The files the extension adds to a starter ({package} allowed), relative to its root.
     files: tuple[str, ...] = ()
+    # The item store it provides, by the framework's `handlers` (sync/async): the name of a
+    # template under templates/stores/ (empty: the in-memory store).
+    store: Mapping[str, str] = field(default_factory=dict)
     # "cores": the data lives outside the server's processes, so the server runs one worker per
     # core by default (WEB_CONCURRENCY overrides); "" = one worker (the in-memory store).
     workers: str = ""
