@@ -99,6 +99,7 @@ class Service:
     data: str = ""  # where it keeps its data, a named volume in compose
     # What the app needs to reach it: {host}, {port} and ${NAME} (from `environment`) filled in.
     app_environment: Mapping[str, str] = field(default_factory=dict)
+    tests: str = ""  # how the starter's tests get one (README)
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,10 @@ class Extension:
     # A command run before the server starts, e.g. migrations ({package} allowed): rendered into
     # the README's run command, the Dockerfile and `scaffold check`'s serve step.
     prepare: str = ""
+    # The README's paragraph on working with it (Markdown, {package} allowed).
+    readme: str = ""
+    # Commands the generated CI runs after `prepare`, on the prepared database (`uv run ...`).
+    ci_checks: tuple[str, ...] = ()
     # The files the extension adds to a starter ({package} allowed), relative to its root.
     files: tuple[str, ...] = ()
     # The item store it provides, by the framework's `handlers` (sync/async): the name of a
