@@ -366,7 +366,14 @@ class Registry:
                 }
                 for ext in self.extensions.values()
             ],
-            "services": [dataclasses.asdict(service) for service in self.services.values()],
+            "services": [
+                {
+                    **dataclasses.asdict(service),
+                    "secrets": list(service.secrets),
+                    "healthcheck": list(service.healthcheck),
+                }
+                for service in self.services.values()
+            ],
         }
 
 
