@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from scaffolder import cli, toolchain
+from scaffolder.check.services import Services, postgres_bindir
+from scaffolder.check.steps import Children
 from scaffolder.registry import Registry
 from scaffolder.template import TemplateSource, resolve_template
 
@@ -26,6 +28,22 @@ def template() -> TemplateSource:
 @pytest.fixture(scope="session")
 def registry() -> Registry:
     return Registry.load(REPO)
+
+
+@pytest.fixture(scope="session")
+def services(registry: Registry) -> Iterator[Services]:
+    """The servers starters need (PostgreSQL), through the same module as `scaffold check`:
+    started on first use (`start_services`), one per test process, stopped and removed after."""
+    with Services(registry, Children()) as started:
+        yield started
+
+
+def start_services(services: Services, extensions: tuple[str, ...]) -> None:
+    """Start what `extensions` need; without PostgreSQL installed: a failure under CI, a skip
+    saying why elsewhere."""
+    if needed := services.needed(extensions):
+        require(postgres_bindir(), "PostgreSQL is not installed (the postgresql package)")
+        services.start(needed)
 
 
 @dataclass

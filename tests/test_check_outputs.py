@@ -13,7 +13,11 @@ import pytest
 from scaffolder.check.matrix import Scope, pairwise_cases
 from scaffolder.registry import Registry
 
-from .conftest import scaffold_process
+from .conftest import REPO, scaffold_process
+
+# One concrete framework and Python for these option checks: the registry's defaults.
+REGISTRY = Registry.load(REPO)
+FRAMEWORK, PYTHON = REGISTRY.default_framework, REGISTRY.default_python
 
 # A place nobody can create files in, root included (permission bits do not stop root).
 UNWRITABLE = Path("/proc")
@@ -25,9 +29,9 @@ def check_fails_fast(tmp_path: Path, *args: str) -> str:
     done = scaffold_process(
         "check",
         "-f",
-        "flask",
+        FRAMEWORK,
         "--python",
-        "3.12",
+        PYTHON,
         *args,
         cwd=tmp_path,
         env={**os.environ, "TMPDIR": str(scratch)},
@@ -41,8 +45,8 @@ def check_fails_fast(tmp_path: Path, *args: str) -> str:
     return lines[0]
 
 
-def cases_for_flask_312(registry: Registry) -> int:
-    return len(pairwise_cases(registry, Scope.of(registry, ["flask"], ["3.12"])))
+def cases_for_the_default(registry: Registry) -> int:
+    return len(pairwise_cases(registry, Scope.of(registry, [FRAMEWORK], [PYTHON])))
 
 
 def test_junit_pointing_to_a_folder_is_refused(tmp_path: Path) -> None:
@@ -92,7 +96,7 @@ def test_workdir_in_a_read_only_place_is_refused(tmp_path: Path, workdir: Path) 
 
 @pytest.mark.parametrize("listing", [False, True])
 def test_an_empty_shard_is_refused(tmp_path: Path, registry: Registry, listing: bool) -> None:
-    count = cases_for_flask_312(registry)
+    count = cases_for_the_default(registry)
     spec = f"{count + 1}/{count + 10}"
     line = check_fails_fast(tmp_path, "--shard", spec, *(["--list"] if listing else []))
     assert f"--shard {spec} selects no case: the set has only {count}" in line
@@ -105,13 +109,13 @@ def test_a_shard_out_of_range_is_refused(tmp_path: Path, spec: str) -> None:
 
 
 def test_every_shard_up_to_the_case_count_has_a_case(tmp_path: Path, registry: Registry) -> None:
-    count = cases_for_flask_312(registry)
+    count = cases_for_the_default(registry)
     done = scaffold_process(
         "check",
         "-f",
-        "flask",
+        FRAMEWORK,
         "--python",
-        "3.12",
+        PYTHON,
         "--shard",
         f"{count}/{count}",
         "--list",
@@ -124,7 +128,7 @@ def test_every_shard_up_to_the_case_count_has_a_case(tmp_path: Path, registry: R
 def test_without_excludes_extensions(tmp_path: Path, registry: Registry) -> None:
     names = list(registry.extensions)
     done = scaffold_process(
-        "check", "-f", "flask", "--without", ",".join(names), "--list", "--json", cwd=tmp_path
+        "check", "-f", FRAMEWORK, "--without", ",".join(names), "--list", "--json", cwd=tmp_path
     )
     assert done.returncode == 0, done.stderr
     cases = json.loads(done.stdout)["cases"]

@@ -12,12 +12,14 @@ from scaffolder.check.matrix import (
     Scope,
     all_cases,
     allowed_pairs,
+    carries_glue,
     covered_pairs,
+    glue_cases,
     pairwise_cases,
     shard,
 )
 from scaffolder.errors import UsageError
-from scaffolder.registry import Registry
+from scaffolder.registry import Extension, Registry
 
 from .test_registry import with_rules
 
@@ -55,10 +57,43 @@ def test_pairwise_set_covers_every_allowed_pair_with_valid_cases_only(
     for case in cases:
         assert any_registry.problems(case.framework, case.python, case.extensions) == []
     # Far fewer cases than the full product, and not far above the lower bound that every
-    # framework x Python pair needs a case of its own.
+    # framework x Python pair needs a case of its own, plus the glue triples.
     lower_bound = sum(len(any_registry.python_versions_for(fw)) for fw in any_registry.frameworks)
-    assert lower_bound <= len(cases) <= lower_bound + 3
+    triples = len(glue_cases(any_registry, scope))
+    assert lower_bound <= len(cases) <= lower_bound + triples + 3
     assert len(cases) < len(all_cases(any_registry, scope)) / 5
+
+
+def test_glue_extensions_are_the_ones_that_add_runtime_code(any_registry: Registry) -> None:
+    glue = {name for name, ext in any_registry.extensions.items() if carries_glue(ext)}
+    assert glue == {
+        name
+        for name, ext in any_registry.extensions.items()
+        if ext.dependencies or ext.async_dependencies or ext.settings or ext.prepare or ext.store
+    }
+    assert glue  # the databases today
+    assert not carries_glue(Extension("x", "X", "dev tooling only", False, dev_dependencies=("a",)))
+
+
+def test_every_glue_triple_on_the_oldest_and_newest_python_is_checked(
+    any_registry: Registry,
+) -> None:
+    """framework x Python x extension, for extensions with framework glue: a pooled engine
+    never disposed failed on 3.13 only, and pairs alone did not catch it."""
+    cases = pairwise_cases(any_registry, Scope.of(any_registry))
+    covered = {(c.framework, c.python, ext) for c in cases for ext in c.extensions}
+    expected = {
+        (framework, python, name)
+        for framework in any_registry.frameworks
+        for python in (
+            any_registry.python_versions_for(framework)[0],
+            any_registry.python_versions_for(framework)[-1],
+        )
+        for name, ext in any_registry.extensions.items()
+        if carries_glue(ext) and not any_registry.problems(framework, python, [name])
+    }
+    assert expected
+    assert expected <= covered
 
 
 def test_every_framework_with_its_defaults_comes_first(registry: Registry) -> None:
@@ -85,12 +120,20 @@ def test_the_result_is_deterministic(registry: Registry) -> None:
 
 
 def test_scope_narrows_the_cases(registry: Registry) -> None:
-    scope = Scope.of(registry, ["flask"], ["3.11", "3.13"], ["docker"])
+    framework, pythons = registry.default_framework, list(registry.python_versions[-2:])
+    required = next(iter(registry.default_extensions(framework)))
+    scope = Scope.of(registry, [framework], pythons, [required])
     cases = pairwise_cases(registry, scope)
-    assert {c.framework for c in cases} == {"flask"}
-    assert {c.python for c in cases} == {"3.11", "3.13"}
-    assert all("docker" in c.extensions for c in cases)
+    assert {c.framework for c in cases} == {framework}
+    assert {c.python for c in cases} == set(pythons)
+    assert all(required in c.extensions for c in cases)
     assert covered_pairs(registry, cases) == allowed_pairs(registry, scope)
+
+
+def test_excluded_extensions_stay_out_of_the_glue_triples(registry: Registry) -> None:
+    glue = [name for name, ext in registry.extensions.items() if carries_glue(ext)]
+    scope = Scope.of(registry, excluded_extensions=glue[:1])
+    assert not any(glue[0] in case.extensions for case in pairwise_cases(registry, scope))
 
 
 @pytest.mark.parametrize(

@@ -13,15 +13,20 @@ import pytest
 from scaffolder import toolchain
 from scaffolder.check import workflows
 from scaffolder.check.matrix import Case
-from scaffolder.check.steps import CaseRunner, free_port, stop, wait_for_health
+from scaffolder.check.services import Services
+from scaffolder.check.steps import DATABASE_GROUP, CaseRunner, free_port, stop, wait_for_health
 from scaffolder.registry import Registry
 from scaffolder.template import TemplateSource
 
-from .conftest import REPO, scaffold_process
+from .conftest import REPO, scaffold_process, start_services
 
 pytestmark = pytest.mark.starter
 
-FRAMEWORKS = list(Registry.load(REPO).frameworks)
+REGISTRY = Registry.load(REPO)
+FRAMEWORKS = list(REGISTRY.frameworks)
+DATABASES = list(REGISTRY.groups().get(DATABASE_GROUP, ()))
+# A framework of each kind of handlers (sync, async), for tests that need one concrete starter.
+BY_HANDLERS = {fw.handlers: name for name, fw in reversed(REGISTRY.frameworks.items())}
 # pytest's summary when every test ran and passed: nothing failed, skipped or errored.
 ALL_PASSED = re.compile(r"^=*\s*\d+ passed in [\d.]+s", re.MULTILINE)
 ALL_STEPS = [
@@ -63,10 +68,90 @@ def test_plain_copier_starter_passes_every_check(
     assert serve.command.startswith(str(rendered.project_dir / ".venv" / "bin"))
 
 
+def with_defaults(registry: Registry, framework: str, *extensions: str) -> tuple[str, ...]:
+    """The framework's default extensions plus `extensions`, in registry order."""
+    chosen = {*registry.default_extensions(framework), *extensions}
+    return tuple(name for name in registry.extensions if name in chosen)
+
+
+@pytest.mark.parametrize(
+    ("framework", "database"),
+    [(framework, database) for framework in FRAMEWORKS for database in DATABASES],
+)
+def test_database_starter_passes_every_check(
+    framework: str,
+    database: str,
+    template: TemplateSource,
+    registry: Registry,
+    services: Services,
+    tmp_path: Path,
+) -> None:
+    """`scaffold new --with <database>`: its own tests against a real database (a PostgreSQL
+    these tests start), linters, mypy --strict, migrations, then the production server with
+    several workers answering POST then GET by id across them, and /ready."""
+    case = Case(framework, registry.default_python, with_defaults(registry, framework, database))
+    start_services(services, case.extensions)
+    outcome = CaseRunner(template, registry, tmp_path, services=services).run(case)
+    failing = outcome.failing_step
+    assert failing is None, f"{failing.name} failed: $ {failing.command}\n{failing.tail()}"
+    needs_service = bool(registry.extensions[database].services)
+    assert [step.name for step in outcome.steps] == [
+        "render",
+        *(["services"] if needs_service else []),
+        *ALL_STEPS,
+    ]
+    tests = next(step for step in outcome.steps if step.name == "pytest").output
+    assert ALL_PASSED.search(tests), tests  # nothing skipped: the database was there
+    serve = next(step for step in outcome.steps if step.name == "serve")
+    prepare = registry.extensions[database].prepare.replace("{package}", "check_starter")
+    assert f"{prepare.split()[-1]}" in serve.output  # the migrations ran before the server
+    assert "healthy: http://127.0.0.1:" in serve.output
+
+
+@pytest.mark.parametrize("database", DATABASES)
+def test_plain_copier_with_the_database_answer_renders_what_scaffold_new_does(
+    copie: Any, database: str, registry: Registry, tmp_path: Path
+) -> None:
+    framework = BY_HANDLERS.get("async", registry.default_framework)
+    created = scaffold_process(
+        "new",
+        "shop",
+        "-f",
+        framework,
+        "--with",
+        database,
+        "--defaults",
+        "--no-git",
+        "--no-lock",
+        cwd=tmp_path,
+    )
+    assert created.returncode == 0, created.stderr
+    rendered = copie.copy(
+        extra_answers={"project_name": "shop", "framework": framework, "database": database},
+        template_dir=REPO,
+    )
+    assert rendered.exit_code == 0, rendered.exception
+
+    def files(root: Path) -> dict[str, bytes]:
+        # .copier-answers.yml records where each came from (a checkout, a commit): not content.
+        return {
+            path.relative_to(root).as_posix(): path.read_bytes()
+            for path in sorted(root.rglob("*"))
+            if path.is_file() and path.name != ".copier-answers.yml" and ".git" not in path.parts
+        }
+
+    ours, theirs = files(tmp_path / "shop"), files(rendered.project_dir)
+    assert sorted(ours) == sorted(theirs)
+    assert [name for name in ours if ours[name] != theirs[name]] == []
+    answers = (rendered.project_dir / ".copier-answers.yml").read_text()
+    assert f"database: {database}" in answers
+
+
 def test_scaffold_new_then_the_generated_readme_commands(tmp_path: Path) -> None:
     """What a user does: the console script, then the starter README's own test command."""
     env = toolchain.tool_env()
-    created = scaffold_process("new", "shop", "-f", "falcon", "--defaults", cwd=tmp_path)
+    framework = REGISTRY.default_framework
+    created = scaffold_process("new", "shop", "-f", framework, "--defaults", cwd=tmp_path)
     assert created.returncode == 0, created.stderr
     project = tmp_path / "shop"
     readme = (project / "README.md").read_text()
@@ -113,8 +198,9 @@ def test_scaffold_new_then_the_generated_readme_commands(tmp_path: Path) -> None
 def test_pip_works_too(tmp_path: Path) -> None:
     """The starter README's pip route: a plain venv, `pip install -e . --group dev`, pytest."""
     env = toolchain.tool_env()
+    framework = BY_HANDLERS["sync"]
     created = scaffold_process(
-        "new", "shop", "-f", "bottle", "--defaults", "--no-git", cwd=tmp_path
+        "new", "shop", "-f", framework, "--defaults", "--no-git", cwd=tmp_path
     )
     assert created.returncode == 0, created.stderr
     project = tmp_path / "shop"

@@ -30,6 +30,9 @@ DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 PROMPT_SECONDS = 3.0
 TIMEOUT = 10.0
 MARKER = "probe-echo-marker"
+# With a database and several workers: items written then read back, each on a new connection,
+# so that reads land on other workers than the writes (an in-process store fails this).
+ROUND_TRIPS = 20
 
 
 @dataclass
@@ -55,11 +58,17 @@ class Probe:
     """The server at ``host:port``; each ``check_*`` method raises ProbeError on a failure."""
 
     def __init__(
-        self, host: str, port: int, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+        self,
+        host: str,
+        port: int,
+        *,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        database: bool = False,
     ) -> None:
         self.host = host
         self.port = port
         self.max_body_bytes = max_body_bytes
+        self.database = database
 
     # -- transport ---------------------------------------------------------------------------
 
@@ -174,6 +183,30 @@ class Probe:
             raise ProbeError(f"GET {path}: expected {created!r}, got {read!r}")
         self.expect_error("GET /items/987654321", self.request("GET", "/items/987654321"), 404)
 
+    def check_ready(self) -> None:
+        """Readiness: the database answers, so /ready is 200 JSON."""
+        self.expect_json("GET /ready", self.request("GET", "/ready"), 200)
+
+    def check_items_across_workers(self) -> None:
+        """POST then GET by id, many times, each on a new connection: every item written
+        through one worker is read back, whichever worker answers."""
+        ids = set()
+        for number in range(ROUND_TRIPS):
+            name = f"round-trip-{number}"
+            body = json.dumps({"name": name}).encode()
+            created = self.expect_json(f"POST /items ({name})", self.post_json(body), 201)
+            if not isinstance(created, dict) or not isinstance(created.get("id"), int):
+                raise ProbeError(f"POST /items ({name}): expected an item, got {created!r}")
+            ids.add(created["id"])
+            path = f"/items/{created['id']}"
+            read = self.expect_json(
+                f"GET {path} (written as {name})", self.request("GET", path), 200
+            )
+            if read != created:
+                raise ProbeError(f"GET {path}: expected {created!r}, got {read!r}")
+        if len(ids) != ROUND_TRIPS:
+            raise ProbeError(f"{ROUND_TRIPS} POST /items gave only {len(ids)} distinct ids")
+
     def check_invalid_items(self) -> None:
         invalid = {
             "blank name": b'{"name": "   "}',
@@ -283,8 +316,13 @@ class Probe:
             slow.close()
 
     def checks(self) -> list[tuple[str, Callable[[], None]]]:
+        database = [
+            ("ready", self.check_ready),
+            ("items across workers", self.check_items_across_workers),
+        ]
         return [
             ("health", self.check_health),
+            *(database if self.database else []),
             ("index", self.check_index),
             ("items", self.check_items),
             ("invalid items", self.check_invalid_items),
@@ -298,9 +336,14 @@ class Probe:
         ]
 
 
-def probe(host: str, port: int, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> list[str]:
-    """Run every check against the server at host:port; return one line per failure."""
-    prober = Probe(host, port, max_body_bytes=max_body_bytes)
+def probe(
+    host: str, port: int, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, database: bool = False
+) -> list[str]:
+    """Run every check against the server at host:port; return one line per failure.
+
+    `database`: the starter keeps items in a database and runs several workers; /ready and
+    items written then read back across the workers are checked too."""
+    prober = Probe(host, port, max_body_bytes=max_body_bytes, database=database)
     failures = []
     for name, check in prober.checks():
         try:

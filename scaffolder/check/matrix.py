@@ -1,10 +1,14 @@
 """Which starters `scaffold check` renders: the cases, derived from the registry, never listed.
 
 The options are the framework, the Python version and one on/off switch per extension. The
-default set is pairwise-complete: every framework with its defaults, then, greedily, the valid
-case that covers the most not-yet-covered pairs of option values, until every pair that some
-valid case contains is covered. Invalid combinations (the registry's rules) are never emitted.
-`all_cases` is the full cartesian product of valid cases.
+default set starts with every framework with its defaults, then every framework x Python x
+extension triple for the extensions that carry framework glue (`carries_glue`: runtime
+dependencies, settings or a prepare step, e.g. the databases), on the oldest and the newest
+Python each framework supports: pairs alone missed a failure that only a triple showed (a pooled
+engine never disposed failed on 3.13 only). Then, greedily, the valid case that covers the most
+not-yet-covered pairs of option values, until every pair that some valid case contains is
+covered. Invalid combinations (the registry's rules) are never emitted. `all_cases` is the full
+cartesian product of valid cases.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from scaffolder.errors import UsageError
-from scaffolder.registry import Registry
+from scaffolder.registry import Extension, Registry
 
 # One option value: ("framework", "flask"), ("python", "3.12") or ("docker", True).
 Value = tuple[str, object]
@@ -110,8 +114,39 @@ def pairwise_cases(registry: Registry, scope: Scope) -> list[Case]:
     names = list(registry.extensions)
     pairs_of = {case: _pairs(case.values(names)) for case in candidates}
     seeds = [_default_case(registry, fw, scope) for fw in scope.frameworks]
+    seeds += glue_cases(registry, scope)
     seeds = [case for case in dict.fromkeys(seeds) if case in pairs_of]
     return _greedy_cover(candidates, pairs_of, seeds)
+
+
+def carries_glue(extension: Extension) -> bool:
+    """Whether an extension adds code that runs inside the framework's app (engine start-up and
+    shutdown, its own settings), so a framework x Python x extension triple can fail alone."""
+    return bool(
+        extension.dependencies
+        or extension.async_dependencies
+        or extension.settings
+        or extension.prepare
+        or extension.store
+    )
+
+
+def glue_cases(registry: Registry, scope: Scope) -> list[Case]:
+    """Every framework with each glue-carrying extension (on top of its defaults), on the oldest
+    and the newest Python it supports within the scope; only valid cases."""
+    cases = []
+    for framework in scope.frameworks:
+        versions = [v for v in registry.python_versions_for(framework) if v in scope.pythons]
+        for python in dict.fromkeys(versions[:1] + versions[-1:]):
+            base = _default_case(registry, framework, scope)
+            for name, ext in registry.extensions.items():
+                if not carries_glue(ext) or name in scope.excluded_extensions:
+                    continue
+                chosen = {*base.extensions, name}
+                extensions = tuple(n for n in registry.extensions if n in chosen)
+                if not registry.problems(framework, python, extensions):
+                    cases.append(Case(framework, python, extensions))
+    return cases
 
 
 def _greedy_cover(

@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -42,7 +43,7 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scaffolder import toolchain
 from scaffolder.check import workflows
@@ -51,12 +52,20 @@ from scaffolder.check.matrix import Case
 from scaffolder.registry import Registry
 from scaffolder.template import TemplateSource
 
+if TYPE_CHECKING:
+    from scaffolder.check.services import Services
+
 PROJECT_NAME = "check-starter"
 TAIL_LINES = 40
 SERVE_TIMEOUT = 90.0
 RENDER_TIMEOUT = 600.0
 # The render worker's answer: one line, last in its output.
 RESULT_MARKER = "scaffold-check-result: "
+# The registry group whose extensions keep the items in a database: such a case is served by
+# several workers (an item written through one is read back through another) and has /ready.
+DATABASE_GROUP = "database"
+SERVE_WORKERS = 2
+PREPARE_TIMEOUT = 300.0
 
 
 @dataclass
@@ -150,14 +159,14 @@ class Children:
         with self._lock:
             live = list(self._live)
         for process in live:
-            _signal_group(process, signal.SIGTERM)
+            signal_group(process, signal.SIGTERM)
         deadline = time.monotonic() + grace
         while time.monotonic() < deadline and not hurry():
             if all(process.poll() is not None for process in live):
                 break
             time.sleep(0.05)
         for process in live:
-            _signal_group(process, signal.SIGKILL)  # stragglers too, even if the leader is gone
+            signal_group(process, signal.SIGKILL)  # stragglers too, even if the leader is gone
             process.wait()
         with self._lock:
             self._live.difference_update(live)
@@ -175,8 +184,11 @@ class CaseRunner:
         trust: bool = False,
         on_step: StepCallback | None = None,
         children: Children | None = None,
+        services: Services | None = None,
     ) -> None:
         self.template = template
+        # Servers the cases' extensions need (PostgreSQL), started by the caller; None: none.
+        self.services = services
         self.trust = trust
         self.registry = registry
         self.workdir = workdir.absolute()
@@ -215,11 +227,17 @@ class CaseRunner:
     def verify(self, case: Case, project: Path) -> CaseResult:
         """Install an already rendered starter and run every check that applies to it."""
         result = CaseResult(case, project)
+        env = self.env
         try:
-            self._step(case, "install")
-            result.steps.append(self._install("install", case, project))
+            if any(ext.services for ext in self.registry.selected(case.extensions)):
+                self._step(case, "services")
+                services, env = self._services("services", case)
+                result.steps.append(services)
+            if all(step.passed for step in result.steps):
+                self._step(case, "install")
+                result.steps.append(self._install("install", case, project))
             if result.passed:
-                for name, step in self._checks(project):
+                for name, step in self._checks(project, env):
                     self._step(case, name)
                     result.steps.append(step(name, case, project))
         except Stopped:
@@ -296,6 +314,27 @@ class CaseRunner:
         # A starter that cannot be locked cannot be installed reproducibly: that is a failure.
         return StepResult(name, bool(answer["ok"] and answer["locked"]), seconds, command, notes)
 
+    def _services(self, name: str, case: Case) -> tuple[StepResult, dict[str, str]]:
+        """A database of its own on each server the case's extensions need; the settings
+        (DATABASE_URL) that its tests, prepare commands and server then read."""
+        from scaffolder.check.services import ServiceError
+
+        started = time.perf_counter()
+        command = "create the case's databases"
+        if self.services is None:
+            needed = {s for ext in self.registry.selected(case.extensions) for s in ext.services}
+            why = f"this run started no {', '.join(sorted(needed))} for it"
+            return StepResult(name, False, 0.0, command, why), self.env
+        try:
+            settings = self.services.environment(case.extensions, case.id)
+        except ServiceError as exc:
+            return StepResult(
+                name, False, time.perf_counter() - started, command, str(exc)
+            ), self.env
+        output = "\n".join(f"{key}={value}" for key, value in settings.items())
+        step = StepResult(name, True, time.perf_counter() - started, command, output)
+        return step, {**self.env, **settings}
+
     def _install(self, name: str, case: Case, project: Path) -> StepResult:
         try:
             python = toolchain.python_path(case.python)
@@ -308,21 +347,26 @@ class CaseRunner:
         # Offline first (the shared uv cache usually has everything), online if it lacks some.
         return offline if offline.passed else self._command(name, command, project, timeout=900)
 
-    def _checks(self, project: Path) -> list[tuple[str, Callable[[str, Case, Path], StepResult]]]:
+    def _checks(
+        self, project: Path, env: dict[str, str]
+    ) -> list[tuple[str, Callable[[str, Case, Path], StepResult]]]:
         bin_dir = project / ".venv" / "bin"
         python = str(bin_dir / "python")
 
         def tool(*argv: str, timeout: float = 600) -> Callable[[str, Case, Path], StepResult]:
             return lambda name, case, project: self._command(
-                name, list(argv), project, timeout=timeout
+                name, list(argv), project, timeout=timeout, env=env
             )
+
+        def serve(name: str, case: Case, project: Path) -> StepResult:
+            return self._serve(name, case, project, env)
 
         checks = [
             ("pytest", tool(python, "-m", "pytest")),
             ("ruff", tool(str(bin_dir / "ruff"), "check")),
             ("ruff-format", tool(str(bin_dir / "ruff"), "format", "--check")),
             ("mypy", tool(str(bin_dir / "mypy"))),
-            ("serve", self._serve),
+            ("serve", serve),
         ]
         if (project / "Dockerfile").is_file():
             checks.append(
@@ -356,24 +400,39 @@ class CaseRunner:
             )
         return checks
 
-    def _serve(self, name: str, case: Case, project: Path) -> StepResult:
-        """Start the production server on a free loopback port, wait for /health, probe the HTTP
-        contract (scaffolder.check.http_probe), stop it by PID."""
+    def _serve(self, name: str, case: Case, project: Path, env: dict[str, str]) -> StepResult:
+        """Run the extensions' prepare commands (migrations), start the production server on a
+        free loopback port (several workers for a database case), wait for /health, probe the
+        HTTP contract (scaffolder.check.http_probe), stop it by PID."""
         started = time.perf_counter()
         port = free_port()
         package = _package_of(project)
-        command = self.registry.framework(case.framework).server.command(
-            host="127.0.0.1", port=port, package=package
+        selected = self.registry.selected(case.extensions)
+        prepared = ""
+        for ext in selected:
+            if not ext.prepare:
+                continue
+            prepare = _in_venv(project, shlex.split(ext.prepare.replace("{package}", package)))
+            step = self._command(name, prepare, project, timeout=PREPARE_TIMEOUT, env=env)
+            prepared += f"$ {step.command}\n{step.output}\n"
+            if not step.passed:
+                seconds = time.perf_counter() - started
+                return StepResult(name, False, seconds, step.command, prepared)
+        database = any(ext.group == DATABASE_GROUP for ext in selected)
+        if database:
+            env = {**env, "WEB_CONCURRENCY": str(SERVE_WORKERS)}
+        command = _in_venv(
+            project,
+            self.registry.framework(case.framework).server.command(
+                host="127.0.0.1", port=port, package=package
+            ),
         )
-        executable = project / ".venv" / "bin" / command[0]
-        if executable.exists():
-            command[0] = str(executable)
         with tempfile.TemporaryFile() as log:
             try:
                 process = self.children.popen(
                     command,
                     cwd=project,
-                    env=self.env,
+                    env=env,
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=subprocess.STDOUT,
@@ -384,19 +443,32 @@ class CaseRunner:
                 verdict = wait_for_health(process, f"http://127.0.0.1:{port}/health", SERVE_TIMEOUT)
                 # Healthy is not enough: the whole HTTP contract, under the edge cases real
                 # clients produce (chunked, oversize and slow bodies, odd methods).
-                failures = probe("127.0.0.1", port) if verdict.startswith("healthy") else []
+                # With a database: /ready, and items written and read back across the workers.
+                failures = (
+                    probe("127.0.0.1", port, database=database)
+                    if verdict.startswith("healthy")
+                    else []
+                )
             finally:
                 self.children.stop(process)
             log.seek(0)
-            output = log.read().decode(errors="replace") + f"\n{verdict}"
+            output = prepared + log.read().decode(errors="replace") + f"\n{verdict}"
             output += "".join(f"\nprobe failed: {line}" for line in failures)
         passed = verdict.startswith("healthy") and not failures
         return StepResult(name, passed, time.perf_counter() - started, " ".join(command), output)
 
-    def _command(self, name: str, argv: Sequence[str], cwd: Path, *, timeout: float) -> StepResult:
+    def _command(
+        self,
+        name: str,
+        argv: Sequence[str],
+        cwd: Path,
+        *,
+        timeout: float,
+        env: dict[str, str] | None = None,
+    ) -> StepResult:
         started = time.perf_counter()
         try:
-            code, output = self.children.run(argv, cwd, self.env, timeout=timeout)
+            code, output = self.children.run(argv, cwd, env or self.env, timeout=timeout)
         except OSError as exc:
             code, output = -1, str(exc)
         if code is None:
@@ -404,6 +476,14 @@ class CaseRunner:
         elif code != 0:
             output += f"\n(exit code {code})"
         return StepResult(name, code == 0, time.perf_counter() - started, " ".join(argv), output)
+
+
+def _in_venv(project: Path, command: list[str]) -> list[str]:
+    """`command` with its program taken from the starter's virtual environment when it is there."""
+    executable = project / ".venv" / "bin" / command[0]
+    if executable.exists():
+        command = [str(executable), *command[1:]]
+    return command
 
 
 def free_port() -> int:
@@ -436,14 +516,14 @@ def stop(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
     """SIGTERM the process group `process` leads, SIGKILL it after `grace` seconds; then
     SIGKILL the group once more, so no member (a server's worker) outlives its leader."""
     if process.poll() is None:
-        _signal_group(process, signal.SIGTERM)
+        signal_group(process, signal.SIGTERM)
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=grace)
-    _signal_group(process, signal.SIGKILL)
+    signal_group(process, signal.SIGKILL)
     process.wait()
 
 
-def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+def signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
     # Gone already (PermissionError: macOS, for a group of zombies).
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, sig)

@@ -86,7 +86,13 @@ def check(
         ),
     ] = None,
 ) -> None:
-    """Render every framework and the combinations that matter; run each starter's checks."""
+    """Render every framework and the combinations that matter; run each starter's checks.
+
+    The default set: every framework with its defaults, each framework with each extension that
+    carries framework glue (a database) on its oldest and newest Python, and enough more
+    cases to cover every allowed pair of options. Cases whose extensions need a service get
+    it from check: a PostgreSQL server (the postgresql package) on loopback, removed after.
+    """
     from scaffolder.check import matrix
     from scaffolder.registry import Registry
     from scaffolder.template import resolve_template
@@ -131,17 +137,25 @@ def check(
         run_cases,
         write_junit,
     )
-    from scaffolder.check.steps import CaseRunner
+    from scaffolder.check.services import Services
+    from scaffolder.check.steps import CaseRunner, Children
 
     out = ui.console()
-    with Interrupts() as interrupts:
+    children = Children()
+    services = Services(registry, children)
+    with Interrupts() as interrupts, services:
+        # One server per service the cases need (PostgreSQL), before any case: a missing one is
+        # one line and no case runs.
+        services.start(name for case in cases for name in services.needed(case.extensions))
         made: Path | None
         if workdir is None:
             root = made = Path(tempfile.mkdtemp(prefix="scaffold-check-"))
         else:
             root, made = workdir, next(reversed(missing_parents(workdir)), None)
             root.mkdir(parents=True, exist_ok=True)
-        runner = CaseRunner(source, registry, root, trust=trust)
+        runner = CaseRunner(
+            source, registry, root, trust=trust, children=children, services=services
+        )
         outcome = run_cases(
             runner,
             cases,
