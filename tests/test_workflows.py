@@ -257,7 +257,7 @@ def test_scaffold_check_runs_the_workflow_linters_and_they_can_fail(
     project = render(case, template, tmp_path / "ci-shop")
     runner = CaseRunner(template, REGISTRY, tmp_path)
     lint_steps = {"lint-github-workflows", "lint-dependabot", "zizmor", "actionlint"}
-    steps = {name: step for name, step in runner._checks(project) if name in lint_steps}
+    steps = {name: step for name, step in runner._checks(project, runner.env) if name in lint_steps}
     assert set(steps) == lint_steps
     for name, step in steps.items():
         result = step(name, case, project)
