@@ -161,6 +161,15 @@ def test_readme_has_a_section_per_chosen_extension_with_a_prepare_step(starter: 
         assert f": {ext.label}\n" not in readme
 
 
+def test_readme_layout_lists_the_files_each_chosen_extension_adds(starter: Starter) -> None:
+    layout = starter.text("README.md").split("## Layout")[1].split("```text\n")[1].split("```")[0]
+    listed = {line.split()[0] for line in layout.splitlines()}
+    for ext in starter.chosen:
+        for name in ext.files:
+            assert fill(name) in listed
+            assert (starter.path / fill(name)).is_file()
+
+
 def test_readme_run_commands_prepare_before_the_server(starter: Starter) -> None:
     readme = starter.text("README.md")
     block = readme.split("## Run it")[1].split("```console\n")[1].split("\n```")[0]
