@@ -21,6 +21,7 @@ from scaffolder.names import ReservedNames
 
 REGISTRY_PATH = Path("templates") / "registry.yml"
 HANDLERS = ("sync", "async")
+WORKERS = ("", "cores")
 _T = TypeVar("_T")
 
 
@@ -30,6 +31,10 @@ class Server:
 
     name: str
     argv: tuple[str, ...]
+    # The option that sets the worker count, for a server with no config file to default it to
+    # the core count (an extension of `workers: cores`): the rendered command adds it with
+    # "${WEB_CONCURRENCY:-<cores>}". "" = the server's config file reads WEB_CONCURRENCY.
+    workers_option: str = ""
 
     def command(self, *, host: str, port: int, package: str) -> list[str]:
         values = {"{host}": host, "{port}": str(port), "{package}": package}
@@ -85,6 +90,16 @@ class Service:
     name: str
     label: str
     image: str  # the container image compose and the generated CI use
+    port: str = ""  # the port it listens on
+    # The container's settings with example values; compose takes them from .env.
+    environment: Mapping[str, str] = field(default_factory=dict)
+    # Names in `environment` that compose requires from .env (no default: a password).
+    secrets: tuple[str, ...] = ()
+    healthcheck: tuple[str, ...] = ()  # a command that succeeds once it accepts connections
+    data: str = ""  # where it keeps its data, a named volume in compose
+    # What the app needs to reach it: {host}, {port} and ${NAME} (from `environment`) filled in.
+    app_environment: Mapping[str, str] = field(default_factory=dict)
+    tests: str = ""  # how the starter's tests get one (README)
 
 
 @dataclass(frozen=True)
@@ -112,11 +127,24 @@ class Extension:
     # A command run before the server starts, e.g. migrations ({package} allowed): rendered into
     # the README's run command, the Dockerfile and `scaffold check`'s serve step.
     prepare: str = ""
+    # The README's paragraph on working with it (Markdown, {package} allowed).
+    readme: str = ""
+    # Commands the generated CI runs after `prepare`, on the prepared database (`uv run ...`).
+    ci_checks: tuple[str, ...] = ()
     # The files the extension adds to a starter ({package} allowed), relative to its root.
     files: tuple[str, ...] = ()
     # The item store it provides, by the framework's `handlers` (sync/async): the name of a
     # template under templates/stores/ (empty: the in-memory store).
     store: Mapping[str, str] = field(default_factory=dict)
+    # "cores": the data lives outside the server's processes, so the server runs one worker per
+    # core by default (WEB_CONCURRENCY overrides); "" = one worker (the in-memory store).
+    workers: str = ""
+    # Local files it creates that git and Docker builds ignore (gitignore patterns, {package}).
+    ignore: tuple[str, ...] = ()
+    # A directory the app writes in the image (root read-only): created owned by the app user,
+    # a named volume in compose. `image_settings` are the environment the image sets for it.
+    volume: str = ""
+    image_settings: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -201,6 +229,17 @@ class Registry:
             f"frameworks.{fw.name}.handlers {fw.handlers!r} (expected sync or async)"
             for fw in self.frameworks.values()
             if fw.handlers not in HANDLERS
+        ]
+        dangling += [
+            f"extensions.{ext.name}.workers {ext.workers!r} (expected cores or nothing)"
+            for ext in self.extensions.values()
+            if ext.workers not in WORKERS
+        ]
+        dangling += [
+            f"services.{service.name}.secrets -> {secret!r} (not in its environment)"
+            for service in self.services.values()
+            for secret in service.secrets
+            if secret not in service.environment
         ]
         if dangling:
             msg = f"{source} is malformed: unknown name in {', '.join(dangling)}"
@@ -339,7 +378,14 @@ class Registry:
                 {"name": group, "label": group.capitalize(), "members": list(members)}
                 for group, members in self.groups().items()
             ],
-            "services": [dataclasses.asdict(service) for service in self.services.values()],
+            "services": [
+                {
+                    **dataclasses.asdict(service),
+                    "secrets": list(service.secrets),
+                    "healthcheck": list(service.healthcheck),
+                }
+                for service in self.services.values()
+            ],
         }
 
 

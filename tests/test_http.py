@@ -25,24 +25,32 @@ import pytest
 from scaffolder import toolchain
 from scaffolder.check import http_probe
 from scaffolder.check.matrix import Case
-from scaffolder.check.steps import CaseRunner, free_port, stop, wait_for_health
+from scaffolder.check.services import Services
+from scaffolder.check.steps import DATABASE_GROUP, CaseRunner, free_port, stop, wait_for_health
 from scaffolder.project import create, plan
 from scaffolder.registry import Registry
 from scaffolder.template import TemplateSource, resolve_template
 
-from .conftest import REPO, require
+from .conftest import REPO, require, start_services
 from .templates import commit, edit, fork_template
 
 pytestmark = pytest.mark.starter
 
 REGISTRY = Registry.load(REPO)
+# A database starter as well: the one whose database is a server (PostgreSQL, which these tests
+# start), since a file database cannot be written where the sandbox below makes /tmp read-only.
+_DATABASES = REGISTRY.groups().get(DATABASE_GROUP, ())
+DATABASE = next(
+    (name for name in _DATABASES if REGISTRY.extensions[name].services), next(iter(_DATABASES), "")
+)
 # The framework glue differs most between the oldest and the newest Python: test both.
 CASES = [
-    (framework, python)
+    (framework, python, database)
     for framework in REGISTRY.frameworks
     for python in dict.fromkeys(
         (REGISTRY.python_versions_for(framework)[0], REGISTRY.python_versions_for(framework)[-1])
     )
+    for database in dict.fromkeys(("", DATABASE))
 ]
 NAME, PACKAGE = "probe-shop", "probe_shop"
 
@@ -79,9 +87,11 @@ def _read_only_temp_works() -> bool:
 READ_ONLY = _read_only_temp_works()
 
 
-def _render_and_install(framework: str, python: str, root: Path, template: TemplateSource) -> Path:
+def _render_and_install(
+    framework: str, python: str, root: Path, template: TemplateSource, extensions: list[str]
+) -> Path:
     project = root / NAME
-    spec = plan(REGISTRY, name=NAME, framework=framework, python=python)
+    spec = plan(REGISTRY, name=NAME, framework=framework, python=python, extensions=extensions)
     created = create(spec, project, template=template, git=False)
     assert created.locked, created.warnings
     interpreter = toolchain.find_python(python)
@@ -95,17 +105,37 @@ def _render_and_install(framework: str, python: str, root: Path, template: Templ
     return project
 
 
-@pytest.mark.parametrize(("framework", "python"), CASES, ids=[f"{f}-py{p}" for f, p in CASES])
+@pytest.mark.parametrize(
+    ("framework", "python", "database"),
+    CASES,
+    ids=[f"{f}-py{p}" + (f"-{d}" if d else "") for f, p, d in CASES],
+)
 def test_the_production_server_keeps_the_contract_under_real_traffic(
-    framework: str, python: str, template: TemplateSource, tmp_path: Path
+    framework: str,
+    python: str,
+    database: str,
+    template: TemplateSource,
+    services: Services,
+    tmp_path: Path,
 ) -> None:
-    project = _render_and_install(framework, python, tmp_path, template)
+    extensions = [*REGISTRY.default_extensions(framework), *([database] if database else [])]
+    project = _render_and_install(framework, python, tmp_path, template, extensions)
     server = REGISTRY.framework(framework).server
     port = free_port()
     command = server.command(host="127.0.0.1", port=port, package=PACKAGE)
     command[0] = str(project / ".venv" / "bin" / command[0])
     env = toolchain.tool_env()
     env.pop("TMPDIR", None)
+    if database:
+        # A database of its own, migrated (the prepare step) before the server, which runs
+        # several workers: items written through one are read back through another.
+        start_services(services, (database,))
+        env.update(services.environment([database], f"http-{framework}-{python}"))
+        prepare = shlex.split(REGISTRY.extensions[database].prepare.replace("{package}", PACKAGE))
+        prepare[0] = str(project / ".venv" / "bin" / prepare[0])
+        done = subprocess.run(prepare, cwd=project, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+        env["WEB_CONCURRENCY"] = "2"
     log = tmp_path / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -122,7 +152,7 @@ def test_the_production_server_keeps_the_contract_under_real_traffic(
         if READ_ONLY:  # the server really runs where /tmp cannot be written
             assert _read_only_mounts(process.pid) >= {"/tmp"}  # noqa: S108
 
-        failures = http_probe.probe("127.0.0.1", port)
+        failures = http_probe.probe("127.0.0.1", port, database=bool(database))
         assert not failures, "\n".join(failures) + "\n--- server log ---\n" + log.read_text()
 
         healthcheck = _healthcheck_code(project)
@@ -156,9 +186,15 @@ def test_the_production_server_keeps_the_contract_under_real_traffic(
     # The Dockerfile runs this very command (on 0.0.0.0 and $PORT).
     cmd = json.loads(_dockerfile_instruction(project, "CMD"))
     assert cmd[:2] == ["sh", "-c"], cmd
-    line = cmd[2].removeprefix("exec ").replace("${PORT:-8000}", "8000")
+    # (after the prepare step, for a database starter: `<prepare> && exec <server>`)
+    line = cmd[2].rpartition("exec ")[2].replace("${PORT:-8000}", "8000")
+    words = shlex.split(line)
+    # A server with no config file for it (uvicorn) also gets the worker count there, for a
+    # database starter: tests/test_shared_files.py runs that CMD and checks it.
+    if server.workers_option and words[-2:-1] == [server.workers_option]:
+        words = words[:-2]
     docker_host = "0.0.0.0"  # noqa: S104 (inside the container)
-    assert shlex.split(line) == server.command(host=docker_host, port=8000, package=PACKAGE)
+    assert words == server.command(host=docker_host, port=8000, package=PACKAGE)
 
 
 def test_a_read_only_temporary_directory_is_really_simulated() -> None:

@@ -163,9 +163,10 @@ def _uses(files: list[Path]) -> list[tuple[Path, str]]:
 def test_every_action_is_pinned_to_a_commit_with_its_release(
     template: TemplateSource, tmp_path: Path
 ) -> None:
-    everything = Case(
-        REGISTRY.default_framework, REGISTRY.default_python, tuple(REGISTRY.extensions)
-    )
+    # Every extension, one of each group (the last: the one with the most to run, a service).
+    chosen = [name for name, ext in REGISTRY.extensions.items() if not ext.group]
+    chosen += [members[-1] for members in REGISTRY.groups().values()]
+    everything = Case(REGISTRY.default_framework, REGISTRY.default_python, tuple(chosen))
     project = render(everything, template, tmp_path / "ci-shop")
     uses = _uses(github_files(project)[0] + github_files(REPO)[0])
     assert len(uses) >= 5
@@ -186,8 +187,15 @@ def test_dependabot_covers_every_kind_of_dependency_the_starter_pins(starter: Pa
     project = starter
     config = yaml.safe_load((project / ".github" / "dependabot.yml").read_text())
     ecosystems = {update["package-ecosystem"]: update for update in config["updates"]}
-    expected = {"github-actions", "uv"} | (
-        {"docker"} if (project / "Dockerfile").is_file() else set()
+    compose = project / "compose.yaml"
+    images = compose.is_file() and any(
+        "image" in service and "build" not in service
+        for service in yaml.safe_load(compose.read_text())["services"].values()
+    )
+    expected = (
+        {"github-actions", "uv"}
+        | ({"docker"} if (project / "Dockerfile").is_file() else set())
+        | ({"docker-compose"} if images else set())
     )
     assert set(ecosystems) == expected
     for update in ecosystems.values():
@@ -249,7 +257,7 @@ def test_scaffold_check_runs_the_workflow_linters_and_they_can_fail(
     project = render(case, template, tmp_path / "ci-shop")
     runner = CaseRunner(template, REGISTRY, tmp_path)
     lint_steps = {"lint-github-workflows", "lint-dependabot", "zizmor", "actionlint"}
-    steps = {name: step for name, step in runner._checks(project) if name in lint_steps}
+    steps = {name: step for name, step in runner._checks(project, runner.env) if name in lint_steps}
     assert set(steps) == lint_steps
     for name, step in steps.items():
         result = step(name, case, project)
