@@ -11,6 +11,8 @@ import yaml
 
 from scaffolder.registry import Registry
 
+from .templates import commit, fork_template
+
 DOWN, SPACE, ENTER = "\x1b[B", " ", "\r"
 
 
@@ -105,6 +107,37 @@ def test_with_preselects_the_groups_member_and_enter_keeps_it(
     assert child.exitstatus == 0, child.before
     answers = yaml.safe_load((tmp_path / "shop" / ".copier-answers.yml").read_text())
     assert answers[group] == members[0]
+
+
+def test_a_member_the_framework_does_not_support_is_disabled_with_its_reason(
+    tmp_path: Path, registry: Registry
+) -> None:
+    group, members = next(iter(registry.groups().items()))
+    fork = tmp_path / "fork"
+    fork_template(fork)
+    path = fork / "templates" / "registry.yml"
+    data = yaml.safe_load(path.read_text())
+    data["extensions"][members[-1]]["unsupported_frameworks"] = {"bottle": "not on bottle (test)"}
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    commit(fork, "unsupported member", tag="v1.0.1")
+    child = spawn(
+        tmp_path, "shop", "-f", "bottle", "--python", "3.12", "--template", str(fork),
+        "--no-lock", "--no-git",
+    )  # fmt: skip
+    child.expect("Extensions")
+    child.send(ENTER)
+    child.expect("one at a time")
+    child.expect("not on bottle \\(test\\)")
+    child.send(DOWN * len(members) + ENTER)  # the cursor skips the disabled member
+    child.expect("One-line description")
+    child.send(ENTER)
+    child.expect("Create this project")
+    child.send("y")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    answers = yaml.safe_load((tmp_path / "shop" / ".copier-answers.yml").read_text())
+    assert answers[group] != members[-1]
 
 
 def test_ctrl_c_at_a_question_writes_nothing(tmp_path: Path) -> None:
