@@ -170,6 +170,17 @@ def test_readme_layout_lists_the_files_each_chosen_extension_adds(starter: Start
             assert (starter.path / fill(name)).is_file()
 
 
+def test_the_skip_message_the_readme_quotes_is_the_starters_own(starter: Starter) -> None:
+    """A service's `tests` text quotes the tests' skip message ("..." for elided parts): each
+    quoted fragment is in the starter's code, so the README cannot drift from it."""
+    sources = " ".join(p.read_text() for p in starter.path.rglob("*.py"))
+    joined = re.sub(r'"\s*\n\s*"', "", sources)  # adjacent string literals read as one
+    for name in starter.services:
+        for quote in re.findall(r'"([^"]+)"', REGISTRY.services[name].tests):
+            for fragment in filter(None, (part.strip(" ,") for part in quote.split("..."))):
+                assert fragment in joined, fragment
+
+
 def test_readme_run_commands_prepare_before_the_server(starter: Starter) -> None:
     readme = starter.text("README.md")
     block = readme.split("## Run it")[1].split("```console\n")[1].split("\n```")[0]
