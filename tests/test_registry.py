@@ -250,11 +250,13 @@ def test_a_misspelt_variable_in_a_template_file_fails_the_render_with_its_name(
     """Copier renders with StrictUndefined (copier.yml `_envops`), for plain Copier too."""
     fork = fork_template(tmp_path / "fork")
     pyproject = fork / "templates" / "common" / "pyproject.toml.jinja"
+    lines = pyproject.read_text(encoding="utf-8").splitlines()
+    line = next(n for n, text in enumerate(lines, 1) if "fw.dev_dependencies" in text)
     edit(pyproject, "fw.dev_dependencies", "fw.dev_dependecies")
     commit(fork, "typo", tag="v1.0.1")
     result = scaffold("new", str(tmp_path / "shop"), "--defaults", "--template", str(fork))
     assert result.code == 1
-    assert "template error in templates/common/pyproject.toml.jinja:20: " in result.err
+    assert f"template error in templates/common/pyproject.toml.jinja:{line}: " in result.err
     assert "has no attribute 'dev_dependecies'" in result.err
     assert not (tmp_path / "shop").exists()
 
