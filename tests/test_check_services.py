@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from scaffolder.registry import Registry
 from scaffolder.template import TemplateSource
 
 from .conftest import require
+from .test_check_interrupts import listening
 
 
 def needing_a_service(registry: Registry) -> list[str]:
@@ -42,12 +42,6 @@ def server_processes(marker: str) -> dict[int, str]:
         if marker in command and state != "Z":
             found[int(entry.name)] = command
     return found
-
-
-def listening(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(1)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def test_postgresql_gives_each_case_its_own_database_and_goes_away(registry: Registry) -> None:

@@ -12,6 +12,7 @@ passes schemathesis.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
@@ -201,7 +202,9 @@ def test_a_read_only_temporary_directory_is_really_simulated() -> None:
     """The sandbox above is real where it can run; say so when it cannot."""
     require(READ_ONLY, "unshare cannot mount /tmp read-only here: servers ran with a writable /tmp")
     done = subprocess.run(
-        [*UNSHARE, sys.executable, "-c", "open('/tmp/x', 'w')"], capture_output=True, text=True
+        [*UNSHARE, sys.executable, "-c", f"open('/tmp/read-only-{os.getpid()}.probe', 'x')"],
+        capture_output=True,
+        text=True,
     )
     assert "Read-only file system" in done.stderr
 
@@ -283,6 +286,11 @@ def test_scaffold_check_fails_a_template_whose_own_tests_agree_with_a_wrong_stat
         fork / "templates" / "flask" / "test_app.py.jinja",
         'response = client.get("/items/99")\n    assert response.status_code == 404',
         'response = client.get("/items/99")\n    assert response.status_code == 200',
+    )
+    edit(
+        fork / "templates" / "flask" / "test_app.py.jinja",
+        'response = client.get(f"/items/{2**64}")\n    assert response.status_code == 404',
+        'response = client.get(f"/items/{2**64}")\n    assert response.status_code == 200',
     )
     commit(fork, "agree with a wrong status", tag="v1.0.1")
     registry = Registry.load(fork)

@@ -207,6 +207,25 @@ class Probe:
         if len(ids) != ROUND_TRIPS:
             raise ProbeError(f"{ROUND_TRIPS} POST /items gave only {len(ids)} distinct ids")
 
+    def check_unusual_names(self) -> None:
+        """Text a store may not take as is (PostgreSQL refuses NUL in text; SQLite does not):
+        either stored and read back unchanged (201), or refused as a JSON 422; never a 500."""
+        for label, name in {
+            "NUL": "a\u0000b",
+            "control characters": "\u001a\u007f",
+            "non-BMP": "\U0001f600 \u00e9",
+        }.items():
+            what = f"POST /items (name with {label})"
+            answer = self.post_json(json.dumps({"name": name}).encode())
+            if answer.status == 422:
+                self.expect_error(what, answer, 422)
+                continue
+            created = self.expect_json(what, answer, (201, 422))
+            path = f"/items/{created['id']}" if isinstance(created, dict) else "/items/?"
+            read = self.expect_json(f"GET {path} ({label})", self.request("GET", path), 200)
+            if read != created or (isinstance(read, dict) and read.get("name") != name):
+                raise ProbeError(f"{what}: stored {name!r}, read back {read!r}")
+
     def check_invalid_items(self) -> None:
         invalid = {
             "blank name": b'{"name": "   "}',
@@ -326,6 +345,7 @@ class Probe:
             ("index", self.check_index),
             ("items", self.check_items),
             ("invalid items", self.check_invalid_items),
+            ("unusual names", self.check_unusual_names),
             ("unknown route", self.check_unknown_route),
             ("wrong method", self.check_wrong_method),
             ("head", self.check_head),

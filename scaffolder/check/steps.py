@@ -348,8 +348,10 @@ class CaseRunner:
         return offline if offline.passed else self._command(name, command, project, timeout=900)
 
     def _checks(
-        self, project: Path, env: dict[str, str]
+        self, project: Path, env: dict[str, str] | None = None
     ) -> list[tuple[str, Callable[[str, Case, Path], StepResult]]]:
+        """The steps after install; `env`: the case's environment (its services' settings)."""
+        env = self.env if env is None else env
         bin_dir = project / ".venv" / "bin"
         python = str(bin_dir / "python")
 
