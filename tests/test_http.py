@@ -248,6 +248,11 @@ def test_scaffold_check_fails_a_template_whose_own_tests_agree_with_a_wrong_stat
         'response = client.get("/items/99")\n    assert response.status_code == 404',
         'response = client.get("/items/99")\n    assert response.status_code == 200',
     )
+    edit(
+        fork / "templates" / "flask" / "test_app.py.jinja",
+        'response = client.get(f"/items/{2**64}")\n    assert response.status_code == 404',
+        'response = client.get(f"/items/{2**64}")\n    assert response.status_code == 200',
+    )
     commit(fork, "agree with a wrong status", tag="v1.0.1")
     registry = Registry.load(fork)
     runner = CaseRunner(resolve_template(str(fork)), registry, tmp_path / "work")
