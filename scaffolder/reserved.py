@@ -15,6 +15,7 @@ Copier's validators (copier.yml) and ``scaffolder.names`` both read the file it 
 
 from __future__ import annotations
 
+import itertools
 import json
 import keyword
 import re
@@ -67,15 +68,10 @@ def generate(template_root: Path) -> dict[str, Any]:
     stdlib: set[str] = set()
     distributions: set[str] = set()
     with tempfile.TemporaryDirectory(prefix="scaffolder-reserved-") as work:
-        for framework in registry.frameworks:
+        for framework, extensions in _variants(registry):
             python = registry.python_versions_for(framework)[0]  # installable on every one
-            extensions = tuple(
-                name
-                for name, extension in registry.extensions.items()
-                if framework not in extension.unsupported_frameworks
-            )
-            spec = ProjectSpec(_PROBE, framework, python, extensions)
-            project = Path(work) / framework
+            spec = ProjectSpec(_PROBE, framework, python, extensions, groups=registry.groups())
+            project = Path(work) / "-".join((framework, *extensions))
             created = create(spec, project, template=source, git=False, lock=True)
             if not created.locked:
                 raise ScaffoldError(f"{framework}: uv lock failed: {'; '.join(created.warnings)}")
@@ -95,6 +91,27 @@ def generate(template_root: Path) -> dict[str, Any]:
         "imports": {n: imports[n] for n in sorted(imports) if _IMPORT_NAME.match(n)},
         "distributions": sorted(distributions),
     }
+
+
+def _variants(registry: Registry) -> list[tuple[str, tuple[str, ...]]]:
+    """Each framework with every extension it supports: all the ungrouped ones, and each
+    combination of one member per group (one database at a time)."""
+    variants = []
+    for framework in registry.frameworks:
+        supported = [
+            name
+            for name, extension in registry.extensions.items()
+            if framework not in extension.unsupported_frameworks
+        ]
+        grouped = {name for members in registry.groups().values() for name in members}
+        ungrouped = tuple(name for name in supported if name not in grouped)
+        picks: list[list[str]] = [
+            [name for name in members if name in supported] or [""]
+            for members in registry.groups().values()
+        ]
+        for combination in itertools.product(*picks):
+            variants.append((framework, ungrouped + tuple(n for n in combination if n)))
+    return variants
 
 
 def dump(data: Mapping[str, Any]) -> str:
