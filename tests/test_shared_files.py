@@ -275,9 +275,13 @@ def test_the_image_prepares_then_execs_the_server_as_pid_1(
         assert last[-2:] == [server.workers_option, "3"]
 
 
+# Only the variants whose extensions have a prepare step (the defaults have none).
+PREPARED = [v for v in VARIANTS if v[1] is not None and REGISTRY.extensions[v[1]].prepare]
+
+
+@pytest.mark.parametrize("starter", PREPARED, ids=[_id(v) for v in PREPARED], indirect=True)
 def test_a_failed_prepare_step_never_starts_the_server(starter: Starter, tmp_path: Path) -> None:
-    if not starter.prepare:
-        pytest.skip("no chosen extension has a prepare step")  # the defaults: nothing to prepare
+    assert starter.prepare
     code, _, log = _run_cmd(starter, tmp_path, STUB_EXIT="1")
     assert code != 0
     assert [line[0] for line in log] == ["python"], log
