@@ -35,6 +35,9 @@ class Server:
     # the core count (an extension of `workers: cores`): the rendered command adds it with
     # "${WEB_CONCURRENCY:-<cores>}". "" = the server's config file reads WEB_CONCURRENCY.
     workers_option: str = ""
+    # gunicorn only: the worker class its config file sets. gthread (threads) serves WSGI apps;
+    # an async framework names its own worker (aiohttp.GunicornWebWorker).
+    worker_class: str = "gthread"
 
     def command(self, *, host: str, port: int, package: str) -> list[str]:
         values = {"{host}": host, "{port}": str(port), "{package}": package}
