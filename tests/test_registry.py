@@ -40,7 +40,7 @@ def with_rules() -> Registry:
 
 
 def test_the_four_foundation_frameworks_are_registered(registry: Registry) -> None:
-    assert list(registry.frameworks) == ["flask", "fastapi", "falcon", "bottle"]
+    assert list(registry.frameworks)[:4] == ["flask", "fastapi", "falcon", "bottle"]
     assert registry.default_framework == "flask"
     assert registry.python_versions == ("3.10", "3.11", "3.12", "3.13")
     for framework in registry.frameworks.values():
@@ -121,7 +121,7 @@ def test_unsupported_choices_are_dropped_from_defaults() -> None:
 def test_json_view_lists_support_and_reasons() -> None:
     data = with_rules().to_json()
     gitlab = next(ext for ext in data["extensions"] if ext["name"] == "gitlab")
-    assert gitlab["frameworks"] == ["flask", "fastapi", "falcon"]
+    assert gitlab["frameworks"] == [f["name"] for f in data["frameworks"] if f["name"] != "bottle"]
     assert gitlab["unsupported_frameworks"] == {"bottle": "not for bottle (test rule)"}
     fastapi = next(fw for fw in data["frameworks"] if fw["name"] == "fastapi")
     assert fastapi["python"] == ["3.11", "3.12", "3.13"]
