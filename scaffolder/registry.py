@@ -39,13 +39,17 @@ class Server:
     # an async framework names its own worker (aiohttp.GunicornWebWorker).
     worker_class: str = "gthread"
 
-    def command(self, *, host: str, port: int, package: str) -> list[str]:
+    def command(self, *, host: str, port: int, package: str, workers: int = 0) -> list[str]:
+        """The argv; with `workers` (> 0) and a `workers_option`, the worker count is passed as
+        the rendered command passes it (a server such as Sanic's reads no WEB_CONCURRENCY)."""
         values = {"{host}": host, "{port}": str(port), "{package}": package}
         command = []
         for arg in self.argv:
             for placeholder, value in values.items():
                 arg = arg.replace(placeholder, value)
             command.append(arg)
+        if workers > 0 and self.workers_option:
+            command += [self.workers_option, str(workers)]
         return command
 
 

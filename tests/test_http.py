@@ -128,7 +128,9 @@ def test_the_production_server_keeps_the_contract_under_real_traffic(
     project = _render_and_install(framework, python, tmp_path, template, extensions)
     server = REGISTRY.framework(framework).server
     port = free_port()
-    command = server.command(host="127.0.0.1", port=port, package=PACKAGE)
+    command = server.command(
+        host="127.0.0.1", port=port, package=PACKAGE, workers=2 if database else 0
+    )
     command[0] = str(project / ".venv" / "bin" / command[0])
     env = toolchain.tool_env()
     env.pop("TMPDIR", None)

@@ -426,7 +426,10 @@ class CaseRunner:
         command = _in_venv(
             project,
             self.registry.framework(case.framework).server.command(
-                host="127.0.0.1", port=port, package=package
+                host="127.0.0.1",
+                port=port,
+                package=package,
+                workers=SERVE_WORKERS if database else 0,
             ),
         )
         with tempfile.TemporaryFile() as log:
