@@ -4,7 +4,8 @@
     uv run python -m scaffolder.docs --check   exit 1, saying so, when README.md is stale
 
 A block sits between `<!-- registry:NAME ... -->` and `<!-- /registry:NAME -->`; adding a
-framework or an extension to templates/registry.yml then edits no table by hand.
+framework or an extension to templates/registry.yml then edits no table by hand. The check
+matrix's case counts quoted in the usage block are rewritten in place too.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from scaffolder.answers import computed_questions
+from scaffolder.check.matrix import Scope, all_cases, pairwise_cases
 from scaffolder.errors import ScaffoldError, UsageError
 from scaffolder.registry import Extension, Registry
 
@@ -121,6 +123,22 @@ def rewrite(text: str, registry: Registry, questions: Mapping[str, Any]) -> str:
             raise UsageError(msg)
         generated = block(registry, questions) + "\n"
         text = text[: found.start(2)] + generated + text[found.end(2) :]
+    return _case_counts(text, registry)
+
+
+def _case_counts(text: str, registry: Registry) -> str:
+    """The check matrix's sizes quoted in the usage block (inside a code block: no markers)."""
+    scope = Scope.of(registry)
+    counts = {
+        r"pairwise-complete set \(\d+ cases today\)": (
+            f"pairwise-complete set ({len(pairwise_cases(registry, scope))} cases today)"
+        ),
+        r"every valid combination \(\d+ today\)": (
+            f"every valid combination ({len(all_cases(registry, scope))} today)"
+        ),
+    }
+    for pattern, value in counts.items():
+        text = re.sub(pattern, value, text)
     return text
 
 
