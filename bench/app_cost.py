@@ -48,30 +48,79 @@ def wsgi_cost(app: Any, requests: int) -> tuple[float, float]:
 
 
 def asgi_cost(app: Any, requests: int) -> tuple[float, float]:
+    state: dict[str, Any] = {}
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
         "scheme": "http", "path": "/", "raw_path": b"/", "query_string": b"", "root_path": "",
         "headers": [(b"host", b"127.0.0.1")], "client": ("127.0.0.1", 1),
-        "server": ("127.0.0.1", 80), "state": {},
+        "server": ("127.0.0.1", 80), "state": state,
     }  # fmt: skip
 
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
+    async def call() -> None:
+        # As a server does: the body once, then (Quart and Sanic listen for it) a disconnect
+        # only after the response is complete, never a busy loop of empty bodies.
+        done = asyncio.Event()
+        requested = False
 
-    async def send(message: dict[str, Any]) -> None:
-        return None
+        async def receive() -> dict[str, Any]:
+            nonlocal requested
+            if not requested:
+                requested = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await done.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                done.set()
+
+        await app(dict(scope), receive, send)
 
     async def batch(n: int) -> float:
         started = time.perf_counter()
         for _ in range(n):
-            await app(dict(scope), receive, send)
+            await call()
         return (time.perf_counter() - started) / n
 
-    async def run() -> float:
+    async def run() -> tuple[float, float]:
+        # One event loop for all of it: Sanic binds its app to the loop its lifespan ran on.
+        shutdown = await lifespan(app, state)
         await batch(200)  # warm-up
-        return statistics.median([await batch(requests) for _ in range(5)]) * 1e6
+        micros = statistics.median([await batch(requests) for _ in range(5)]) * 1e6
+        profile = cProfile.Profile()
+        profile.enable()
+        await batch(1000)
+        profile.disable()
+        await shutdown()
+        return micros, calls(profile) / 1000
 
-    return asyncio.run(run()), count_calls(lambda: asyncio.run(batch(1000))) / 1000
+    return asyncio.run(run())
+
+
+async def lifespan(app: Any, state: dict[str, Any]) -> Any:
+    """Run the app's ASGI lifespan start-up, as a server does (Sanic needs it before a
+    request); returns the shut-down. An app without lifespan support is served as is."""
+    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": state}
+    task = asyncio.ensure_future(app(scope, inbox.get, outbox.put))
+
+    async def step(message: str) -> None:
+        await inbox.put({"type": f"lifespan.{message}"})
+        answer = asyncio.ensure_future(outbox.get())
+        await asyncio.wait({answer, task}, return_when=asyncio.FIRST_COMPLETED)
+        if not answer.done():  # the app returned (or raised): no lifespan support
+            answer.cancel()
+        elif answer.result()["type"].endswith(".failed"):
+            raise SystemExit(f"lifespan {message} failed: {answer.result()}")
+
+    await step("startup")
+
+    async def shutdown() -> None:
+        if not task.done():
+            await step("shutdown")
+
+    return shutdown
 
 
 def count_calls(work: Any) -> int:
@@ -79,6 +128,10 @@ def count_calls(work: Any) -> int:
     profile.enable()
     work()
     profile.disable()
+    return calls(profile)
+
+
+def calls(profile: cProfile.Profile) -> int:
     return pstats.Stats(profile).total_calls  # type: ignore[attr-defined, no-any-return]
 
 

@@ -15,12 +15,12 @@ import cProfile
 import importlib
 import io
 import json
-import pstats
 import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
+
+from app_cost import calls, count_calls, lifespan  # bench/, beside this script
 
 BODY = json.dumps({"name": "bench item"}).encode()
 
@@ -74,15 +74,25 @@ def asgi_cost(app: Any, pairs: int) -> tuple[float, float]:
             "state": dict(state),
         }  # fmt: skip
         sent: list[bytes] = []
+        done = asyncio.Event()
+        requested = False
 
         async def receive() -> dict[str, Any]:
-            return {"type": "http.request", "body": body, "more_body": False}
+            # The body once, then a disconnect only after the response (see app_cost.py).
+            nonlocal requested
+            if not requested:
+                requested = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await done.wait()
+            return {"type": "http.disconnect"}
 
         async def send(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 statuses.append(str(message["status"]))
             elif message["type"] == "http.response.body":
                 sent.append(message.get("body", b""))
+                if not message.get("more_body"):
+                    done.set()
 
         await app(scope, receive, send)
         return b"".join(sent)
@@ -96,40 +106,19 @@ def asgi_cost(app: Any, pairs: int) -> tuple[float, float]:
         check(statuses)
         return elapsed
 
-    async def timed() -> float:
+    async def run() -> tuple[float, float]:
+        # One event loop, as app_cost.py: Sanic binds its app to the loop its lifespan ran on.
+        shutdown = await lifespan(app, state)
         await batch(50)  # warm-up
-        return statistics.median([await batch(pairs) for _ in range(5)]) * 1e6
+        micros = statistics.median([await batch(pairs) for _ in range(5)]) * 1e6
+        profile = cProfile.Profile()
+        profile.enable()
+        await batch(200)
+        profile.disable()
+        await shutdown()
+        return micros, calls(profile) / 200
 
-    micros = asyncio.run(in_lifespan(app, state, timed))
-    calls = count_calls(lambda: asyncio.run(in_lifespan(app, state, lambda: batch(200))))
-    return micros, calls / 200
-
-
-async def in_lifespan(
-    app: Any, state: dict[str, Any], work: Callable[[], Awaitable[float]]
-) -> float:
-    """Run `work` between the app's lifespan start-up and shutdown, as its server would."""
-    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    started, finished = asyncio.Event(), asyncio.Event()
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"].startswith("lifespan.startup"):
-            started.set()
-        elif message["type"].startswith("lifespan.shutdown"):
-            finished.set()
-        if message["type"].endswith(".failed"):
-            raise SystemExit(f"lifespan failed: {message}")
-
-    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": state}
-    task = asyncio.create_task(app(scope, inbox.get, send))
-    await inbox.put({"type": "lifespan.startup"})
-    await started.wait()
-    try:
-        return await work()
-    finally:
-        await inbox.put({"type": "lifespan.shutdown"})
-        await finished.wait()
-        await task
+    return asyncio.run(run())
 
 
 def check(statuses: list[str]) -> None:
@@ -138,14 +127,6 @@ def check(statuses: list[str]) -> None:
     if bad:
         raise SystemExit(f"the app answered {bad[:3]}")
     statuses.clear()
-
-
-def count_calls(work: Any) -> int:
-    profile = cProfile.Profile()
-    profile.enable()
-    work()
-    profile.disable()
-    return pstats.Stats(profile).total_calls  # type: ignore[attr-defined, no-any-return]
 
 
 def main() -> None:

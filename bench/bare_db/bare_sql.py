@@ -6,6 +6,7 @@ schemas, no settings module: the reference the starters' database cost is measur
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import TYPE_CHECKING
 
@@ -62,3 +63,28 @@ async def get_async(engine: AsyncEngine, item_id: int) -> str | None:
         result = await connection.execute(select(ITEMS.c.name).where(ITEMS.c.id == item_id))
     name: str | None = result.scalar()
     return name
+
+
+class AsyncItems:
+    """What an async bare app awaits, chosen as the async starters choose: SQLite through the
+    sync engine in a worker thread, PostgreSQL through SQLAlchemy's asyncio engine."""
+
+    def __init__(self) -> None:
+        self.engine = sync_engine() if url().startswith("sqlite") else None
+        self.async_engine = None if self.engine is not None else async_engine()
+
+    async def add(self, name: str) -> int:
+        if self.async_engine is not None:
+            return await add_async(self.async_engine, name)
+        return await asyncio.to_thread(add, self.engine, name)
+
+    async def get(self, item_id: int) -> str | None:
+        if self.async_engine is not None:
+            return await get_async(self.async_engine, item_id)
+        return await asyncio.to_thread(get, self.engine, item_id)
+
+    async def close(self) -> None:
+        if self.async_engine is not None:
+            await self.async_engine.dispose()
+        else:
+            self.engine.dispose()
