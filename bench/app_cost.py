@@ -26,7 +26,10 @@ def wsgi_cost(app: Any, requests: int) -> tuple[float, float]:
 
     def environ() -> dict[str, Any]:
         return {
-            "REQUEST_METHOD": "GET", "PATH_INFO": "/", "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
+            # SCRIPT_NAME may be left out when empty (PEP 3333), but servers set it and
+            # Quixote's WSGI adapter reads it.
+            "REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "PATH_INFO": "/", "QUERY_STRING": "",
+            "SERVER_NAME": "127.0.0.1",
             "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.version": (1, 0),
             "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(b""), "wsgi.errors": sys.stderr,
             "wsgi.multithread": False, "wsgi.multiprocess": False, "wsgi.run_once": False,

@@ -76,6 +76,10 @@ class Framework:
     pytest_asyncio: bool = False
     # [[tool.mypy.overrides]] tables: `module` (a list, {package} allowed) plus mypy options.
     mypy_overrides: tuple[Mapping[str, Any], ...] = ()
+    # Debian packages a dependency needs to build (a C compiler for an sdist with a C extension:
+    # [gcc, libc6-dev]): the Dockerfile's build stage installs them, never the runtime stage,
+    # and the starter's README says so in its install section.
+    build_packages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -312,6 +312,36 @@ def test_the_image_gives_each_extension_its_volume_and_settings(starter: Starter
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+# A framework whose dependencies build from source (registry `build_packages`) and one whose do
+# not, when the registry has both.
+BUILDS = list({bool(fw.build_packages): name for name, fw in REGISTRY.frameworks.items()}.values())
+
+
+@pytest.mark.parametrize("framework", BUILDS)
+def test_build_packages_are_installed_in_the_build_stage_only(
+    framework: str, template: TemplateSource, tmp_path: Path
+) -> None:
+    packages = REGISTRY.framework(framework).build_packages
+    spec = plan(
+        REGISTRY,
+        name=PACKAGE,
+        framework=framework,
+        extensions=REGISTRY.default_extensions(framework),
+    )
+    create(spec, tmp_path / PACKAGE, template=template, git=False, lock=False)
+    dockerfile = (tmp_path / PACKAGE / "Dockerfile").read_text()
+    stages = {
+        stage.split("\n", 1)[0]: stage for stage in re.split(r"^FROM ", dockerfile, flags=re.M)[1:]
+    }
+    build = next(stage for line, stage in stages.items() if line.endswith(" AS build"))
+    runtime = list(stages.values())[-1]
+    install = f"apt-get install -y --no-install-recommends {' '.join(packages)}"
+    assert any(install in run for run in _instructions(build, "RUN")) == bool(packages)
+    assert "apt-get" not in runtime, "the runtime stage must not get a compiler"
+    readme = (tmp_path / PACKAGE / "README.md").read_text()
+    assert ("needs a C compiler" in readme) == bool(packages)
+
+
 # -- compose -----------------------------------------------------------------------------------
 
 
