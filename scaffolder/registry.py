@@ -72,6 +72,10 @@ class Framework:
     pytest_asyncio: bool = False
     # [[tool.mypy.overrides]] tables: `module` (a list, {package} allowed) plus mypy options.
     mypy_overrides: tuple[Mapping[str, Any], ...] = ()
+    # The starter README's paragraph on the framework itself (Markdown, {package} allowed),
+    # after its opening line: what a user must know before choosing it (an unmaintained
+    # release, its pins and shims, where the starter departs from the framework's own idiom).
+    readme: str = ""
 
 
 @dataclass(frozen=True)
