@@ -1,7 +1,7 @@
 """Time one app's POST /items + GET /items/{id} in-process: no server, no network.
 
 Run by bench/database.py inside a starter's virtual environment, with DATABASE_URL set:
-    python db_cost.py wsgi|asgi MODULE PAIRS
+    python db_cost.py wsgi|asgi MODULE[:APP] PAIRS
 prints two numbers: the median microseconds per pair (one insert, one select) over 5 batches,
 and the Python function calls per pair (cProfile over 200 pairs), which, unlike time, does not
 depend on how busy the machine is. An ASGI app runs inside its lifespan (start-up, shutdown),
@@ -148,9 +148,17 @@ def count_calls(work: Any) -> int:
     return pstats.Stats(profile).total_calls  # type: ignore[attr-defined, no-any-return]
 
 
+def load_app(target: str) -> Any:
+    """`module`: its create_app(); `module:name`: that attribute, the app itself (hug's
+    `__hug_wsgi__`, which builds its WSGI app on the first call)."""
+    module, _, name = target.partition(":")
+    loaded = importlib.import_module(module)
+    return getattr(loaded, name) if name else loaded.create_app()
+
+
 def main() -> None:
     kind, module, pairs = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    app = importlib.import_module(module).create_app()
+    app = load_app(module)
     micros, calls = wsgi_cost(app, pairs) if kind == "wsgi" else asgi_cost(app, pairs)
     print(f"{micros:.2f} {calls:.1f}")
 
