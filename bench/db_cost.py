@@ -1,7 +1,7 @@
 """Time one app's POST /items + GET /items/{id} in-process: no server, no network.
 
 Run by bench/database.py inside a starter's virtual environment, with DATABASE_URL set:
-    python db_cost.py wsgi|asgi MODULE PAIRS
+    python db_cost.py wsgi|asgi MODULE[:APP] PAIRS
 prints two numbers: the median microseconds per pair (one insert, one select) over 5 batches,
 and the Python function calls per pair (cProfile over 200 pairs), which, unlike time, does not
 depend on how busy the machine is. An ASGI app runs inside its lifespan (start-up, shutdown),
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import cProfile
-import importlib
 import io
 import json
 import statistics
@@ -20,7 +19,7 @@ import sys
 import time
 from typing import Any
 
-from app_cost import calls, count_calls, lifespan  # bench/, beside this script
+from app_cost import calls, count_calls, lifespan, load_app  # bench/, beside this script
 
 BODY = json.dumps({"name": "bench item"}).encode()
 
@@ -131,7 +130,7 @@ def check(statuses: list[str]) -> None:
 
 def main() -> None:
     kind, module, pairs = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    app = importlib.import_module(module).create_app()
+    app = load_app(module)
     micros, calls = wsgi_cost(app, pairs) if kind == "wsgi" else asgi_cost(app, pairs)
     print(f"{micros:.2f} {calls:.1f}")
 

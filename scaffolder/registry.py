@@ -80,6 +80,10 @@ class Framework:
     # [gcc, libc6-dev]): the Dockerfile's build stage installs them, never the runtime stage,
     # and the starter's README says so in its install section.
     build_packages: tuple[str, ...] = ()
+    # The starter README's paragraph on the framework itself (Markdown, {package} allowed),
+    # after its opening line: what a user must know before choosing it (an unmaintained
+    # release, its pins and shims, where the starter departs from the framework's own idiom).
+    readme: str = ""
 
 
 @dataclass(frozen=True)
