@@ -1,7 +1,7 @@
 """Time one app's GET / in-process, with no server and no network: the app's own cost.
 
 Run by bench.py inside a starter's virtual environment:
-    python app_cost.py wsgi|asgi MODULE[:APP] REQUESTS
+    python app_cost.py wsgi|asgi MODULE REQUESTS
 prints two numbers: the median microseconds per request over 5 batches, and the Python
 function calls per request (counted by cProfile over 1000 requests), which, unlike time, is
 the same from run to run on a busy machine.
@@ -138,12 +138,9 @@ def calls(profile: cProfile.Profile) -> int:
     return pstats.Stats(profile).total_calls  # type: ignore[attr-defined, no-any-return]
 
 
-def load_app(target: str) -> Any:
-    """`module`: its create_app(); `module:name`: that attribute, the app itself (hug's
-    `__hug_wsgi__`, which builds its WSGI app on the first call)."""
-    module, _, name = target.partition(":")
-    loaded = importlib.import_module(module)
-    return getattr(loaded, name) if name else loaded.create_app()
+def load_app(module: str) -> Any:
+    """The app `module`'s create_app() builds, as the server commands call it."""
+    return importlib.import_module(module).create_app()
 
 
 def main() -> None:

@@ -334,8 +334,7 @@ def bench_throughput(frameworks: Sequence[str], work: Path, seconds: int, rounds
                 float(number)
                 for number in subprocess.run(
                     [str(project / ".venv" / "bin" / "python"), str(REPO / "bench" / "app_cost.py"),
-                     registry.framework(framework).kind,
-                     database.cost_target(server, package), "5000"],
+                     registry.framework(framework).kind, f"{package}.app", "5000"],
                     cwd=project, env=app_env, capture_output=True, text=True, check=True,
                 ).stdout.split()
             )

@@ -43,7 +43,7 @@ from typing import Any
 from scaffolder import toolchain
 from scaffolder.check.services import PostgreSQL, start_postgresql, stop_postgresql
 from scaffolder.check.steps import Children, free_port, stop
-from scaffolder.registry import Registry, Server
+from scaffolder.registry import Registry
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -53,16 +53,6 @@ PACKAGE = "shop"
 GROUP = "database"
 SEED = 200  # items created before the load; the GETs read them
 Report = dict[str, Any]
-
-
-def cost_target(server: Server, package: str) -> str:
-    """What app_cost.py and db_cost.py load: `<package>.app`, whose create_app() they call, or
-    `<package>.app:<name>` when the server command serves a module attribute that is the app
-    itself rather than a factory (hug's `__hug_wsgi__`)."""
-    module, _, name = server.argv[-1].replace("{package}", package).partition(":")
-    if name.isidentifier() and "--factory" not in server.argv:
-        return f"{module}:{name}"
-    return f"{package}.app"
 
 
 def frameworks(registry: Registry) -> list[str]:
@@ -229,7 +219,7 @@ def bench_database(
                         float(number)
                         for number in subprocess.run(
                             [str(python), str(REPO / "bench" / "db_cost.py"), fw.kind,
-                             cost_target(fw.server, package), "300"],
+                             f"{package}.app", "300"],
                             cwd=project, env=kind_env, capture_output=True, text=True, check=True,
                         ).stdout.split()
                     )

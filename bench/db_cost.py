@@ -1,7 +1,7 @@
 """Time one app's POST /items + GET /items/{id} in-process: no server, no network.
 
 Run by bench/database.py inside a starter's virtual environment, with DATABASE_URL set:
-    python db_cost.py wsgi|asgi MODULE[:APP] PAIRS
+    python db_cost.py wsgi|asgi MODULE PAIRS
 prints two numbers: the median microseconds per pair (one insert, one select) over 5 batches,
 and the Python function calls per pair (cProfile over 200 pairs), which, unlike time, does not
 depend on how busy the machine is. An ASGI app runs inside its lifespan (start-up, shutdown),

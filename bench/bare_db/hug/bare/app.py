@@ -1,6 +1,6 @@
 """The smallest hug API that stores and reads one item in the database: the baseline.
 
-gunicorn serves `bare.app:__hug_wsgi__`, the WSGI app `hug.API(__name__)` adds to the module.
+gunicorn serves `bare.app:create_app()`: hug's WSGI app for this module, as in the starter.
 """
 
 from __future__ import annotations  # string annotations: hug does not read them as converters
@@ -31,3 +31,7 @@ def get(item_id: int, response: Any) -> dict[str, Any]:
         response.status = hug.HTTP_404
         return {"error": "not found"}
     return {"id": item_id, "name": name}
+
+
+def create_app() -> object:
+    return api.http.server()
