@@ -3,6 +3,7 @@
 from typing import Any
 
 import cherrypy
+from shop.logging_setup import configure_logging
 
 
 class Root:
@@ -13,4 +14,7 @@ class Root:
 
 
 def create_app(settings: Any = None) -> Any:
+    # The starter's JSON logging (CherryPy's access log included), as the starter has it.
+    configure_logging()
+    cherrypy.config.update({"log.screen": False})
     return cherrypy.Application(Root(), script_name="")

@@ -4,6 +4,7 @@ from typing import Any
 
 import bare_sql
 import cherrypy
+from shop.logging_setup import configure_logging
 
 
 class Root:
@@ -31,4 +32,7 @@ class Root:
 
 
 def create_app(settings: Any = None) -> Any:
+    # The starter's JSON logging (CherryPy's access log included), as the starter has it.
+    configure_logging()
+    cherrypy.config.update({"log.screen": False})
     return cherrypy.Application(Root(), script_name="")
