@@ -38,6 +38,13 @@ class Server:
     # gunicorn only: the worker class its config file sets. gthread (threads) serves WSGI apps;
     # an async framework names its own worker (aiohttp.GunicornWebWorker).
     worker_class: str = "gthread"
+    # A server that is one process with a thread pool (waitress, Cheroot): its thread count.
+    # README's "Run it" paragraph says so (a slow client holds one thread). 0 = not one.
+    threads: int = 0
+    # The server runs the package itself (`python -m {package}`): the framework's folder has a
+    # main.py.jinja, rendered as src/<package>/__main__.py (starts the server from the
+    # settings), and a test_main.py.jinja, rendered as tests/test_main.py.
+    main_module: bool = False
 
     def command(self, *, host: str, port: int, package: str, workers: int = 0) -> list[str]:
         """The argv; with `workers` (> 0) and a `workers_option`, the worker count is passed as
@@ -458,13 +465,13 @@ def _entry(cls: type[_T], name: str, data: Any, path: str, source: str) -> _T:
 
 
 def _convert(value: Any, kind: Any, path: str, source: str) -> Any:
-    """`value` checked against a field type: str, bool, tuple[X, ...], Mapping[str, X], Any,
-    or a nested dataclass (Server)."""
+    """`value` checked against a field type: str, bool, int, tuple[X, ...], Mapping[str, X],
+    Any, or a nested dataclass (Server)."""
     origin, args = typing.get_origin(kind), typing.get_args(kind)
     if kind is Any:
         return value
-    if kind is str or kind is bool:
-        if type(value) is kind:
+    if kind is str or kind is bool or kind is int:
+        if type(value) is kind:  # exact: a boolean is not a number here
             return value
     elif origin is tuple:
         if isinstance(value, list):
@@ -494,6 +501,8 @@ def _describe(kind: Any) -> str:
         return "a string"
     if kind is bool:
         return "true or false"
+    if kind is int:
+        return "a whole number"
     if origin is tuple:
         return f"a list of {_describe(args[0]).removeprefix('a ').removeprefix('an ')}s"
     if origin is Mapping:

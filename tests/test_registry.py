@@ -165,6 +165,10 @@ def test_json_view_lists_support_and_reasons() -> None:
             "extensions.docker.default: expected true or false, got the string 'yes'",
         ),
         (
+            lambda d: d["frameworks"]["flask"]["server"].update(threads=True),
+            "frameworks.flask.server.threads: expected a whole number, got a boolean",
+        ),
+        (
             lambda d: d["python"].update(versions=[3.10]),
             "python.versions[0]: expected a string, got a number",
         ),

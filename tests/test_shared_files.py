@@ -32,9 +32,13 @@ from .conftest import REPO, require
 REGISTRY = Registry.load(REPO)
 PACKAGE = "shop"
 ADDED = [name for name, ext in REGISTRY.extensions.items() if not ext.default]
-# One framework per way of setting the worker count (a command-line option, or a config file).
+# One framework per way of setting the worker count (a command-line option, or a config file),
+# and one per server that is a single process with a thread pool (no worker count at all).
 FRAMEWORKS = list(
-    {bool(fw.server.workers_option): name for name, fw in REGISTRY.frameworks.items()}.values()
+    {
+        (bool(fw.server.workers_option), bool(fw.server.threads)): name
+        for name, fw in REGISTRY.frameworks.items()
+    }.values()
 )
 VARIANTS = [(fw, added) for fw in FRAMEWORKS for added in [None, *ADDED]]
 
@@ -91,7 +95,9 @@ def starter(
 
 def test_the_variants_cover_every_added_extension_and_both_worker_settings() -> None:
     assert ADDED, "no extension to add to the defaults: nothing here tests a slot"
-    assert len(FRAMEWORKS) == 2, "a server with a --workers option and one without"
+    servers = {REGISTRY.framework(name).server for name in FRAMEWORKS}
+    assert any(server.workers_option for server in servers), "a server with a --workers option"
+    assert any(not server.workers_option for server in servers), "a server without one"
     assert any(ext.settings for ext in REGISTRY.extensions.values() if ext.name in ADDED)
 
 
@@ -136,7 +142,10 @@ def test_readme_documents_every_chosen_setting_and_the_worker_count(starter: Sta
     chosen_envs = {s.env for ext in starter.chosen for s in ext.settings}
     for ext in starter.others:
         assert not {s.env for s in ext.settings} - chosen_envs & set(rows), ext.name
-    assert rows["WEB_CONCURRENCY"] == ("the number of cores" if starter.cores else "`1`")
+    if REGISTRY.framework(starter.framework).server.threads:  # one process: no worker count
+        assert "WEB_CONCURRENCY" not in rows
+    else:
+        assert rows["WEB_CONCURRENCY"] == ("the number of cores" if starter.cores else "`1`")
 
 
 def test_readme_routes_include_readiness(starter: Starter) -> None:
