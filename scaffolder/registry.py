@@ -38,6 +38,10 @@ class Server:
     # gunicorn only: the worker class its config file sets. gthread (threads) serves WSGI apps;
     # an async framework names its own worker (aiohttp.GunicornWebWorker).
     worker_class: str = "gthread"
+    # A server that is one process with a thread pool (waitress, Cheroot): its thread count,
+    # which the starter's server command or launcher sets and the README states. 0 = not such
+    # a server (gunicorn, uvicorn: worker processes).
+    threads: int = 0
 
     def command(self, *, host: str, port: int, package: str) -> list[str]:
         values = {"{host}": host, "{port}": str(port), "{package}": package}
@@ -72,6 +76,12 @@ class Framework:
     pytest_asyncio: bool = False
     # [[tool.mypy.overrides]] tables: `module` (a list, {package} allowed) plus mypy options.
     mypy_overrides: tuple[Mapping[str, Any], ...] = ()
+    # The framework's own idiom for an item store: {store variant: own variant}, both names of
+    # templates under templates/stores/ (e.g. Pyramid: sql -> pyramid_sql, pyramid_tm and
+    # zope.sqlalchemy). The variant is an extension's `store` entry, or "memory" without one.
+    stores: Mapping[str, str] = field(default_factory=dict)
+    # Runtime dependencies an own store variant needs: {own variant: [requirement, ...]}.
+    store_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -446,12 +456,12 @@ def _entry(cls: type[_T], name: str, data: Any, path: str, source: str) -> _T:
 
 
 def _convert(value: Any, kind: Any, path: str, source: str) -> Any:
-    """`value` checked against a field type: str, bool, tuple[X, ...], Mapping[str, X], Any,
+    """`value` checked against a field type: str, bool, int, tuple[X, ...], Mapping[str, X], Any,
     or a nested dataclass (Server)."""
     origin, args = typing.get_origin(kind), typing.get_args(kind)
     if kind is Any:
         return value
-    if kind is str or kind is bool:
+    if kind in (str, bool, int):
         if type(value) is kind:
             return value
     elif origin is tuple:
@@ -482,6 +492,8 @@ def _describe(kind: Any) -> str:
         return "a string"
     if kind is bool:
         return "true or false"
+    if kind is int:
+        return "a whole number"
     if origin is tuple:
         return f"a list of {_describe(args[0]).removeprefix('a ').removeprefix('an ')}s"
     if origin is Mapping:
