@@ -243,7 +243,7 @@ def test_a_misspelt_registry_key_fails_scaffold_with_the_file_and_path(
         "registry.yml: frameworks.bottle.dev_dependecies: unknown key (did you mean "
         "dev_dependencies?); expected one of: label, description, kind, handlers, homepage, "
         "test_client, server, dependencies, python_unsupported, dev_dependencies, "
-        "pytest_filterwarnings, pytest_asyncio, mypy_overrides"
+        "pytest_filterwarnings, pytest_asyncio, mypy_overrides, stores, store_dependencies"
     )
     assert not (tmp_path / "shop").exists()
 

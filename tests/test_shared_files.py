@@ -136,7 +136,11 @@ def test_readme_documents_every_chosen_setting_and_the_worker_count(starter: Sta
     chosen_envs = {s.env for ext in starter.chosen for s in ext.settings}
     for ext in starter.others:
         assert not {s.env for s in ext.settings} - chosen_envs & set(rows), ext.name
-    assert rows["WEB_CONCURRENCY"] == ("the number of cores" if starter.cores else "`1`")
+    if REGISTRY.frameworks[starter.framework].server.threads:
+        # One process with a thread pool (waitress): no worker processes to count.
+        assert "WEB_CONCURRENCY" not in rows
+    else:
+        assert rows["WEB_CONCURRENCY"] == ("the number of cores" if starter.cores else "`1`")
 
 
 def test_readme_routes_include_readiness(starter: Starter) -> None:
