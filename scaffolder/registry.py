@@ -91,6 +91,12 @@ class Framework:
     # after its opening line: what a user must know before choosing it (an unmaintained
     # release, its pins and shims, where the starter departs from the framework's own idiom).
     readme: str = ""
+    # The framework's own idiom for an item store: {store variant: own variant}, both names of
+    # templates under templates/stores/ (e.g. Pyramid: sql -> pyramid_sql, pyramid_tm and
+    # zope.sqlalchemy). The variant is an extension's `store` entry, or "memory" without one.
+    stores: Mapping[str, str] = field(default_factory=dict)
+    # Runtime dependencies an own store variant needs: {own variant: [requirement, ...]}.
+    store_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -235,8 +235,8 @@ def test_a_misspelt_registry_key_fails_scaffold_with_the_file_and_path(
     fork = fork_template(tmp_path / "fork")
     edit(
         fork / "templates" / "registry.yml",
-        "    dev_dependencies:\n      - webtest",
-        "    dev_dependecies:\n      - webtest",
+        "  bottle:\n",
+        "  bottle:\n    dev_dependecies: [webtest]\n",
     )
     commit(fork, "typo", tag="v1.0.1")
     result = scaffold(
@@ -247,7 +247,8 @@ def test_a_misspelt_registry_key_fails_scaffold_with_the_file_and_path(
         "registry.yml: frameworks.bottle.dev_dependecies: unknown key (did you mean "
         "dev_dependencies?); expected one of: label, description, kind, handlers, homepage, "
         "test_client, server, dependencies, python_unsupported, dev_dependencies, "
-        "pytest_filterwarnings, pytest_asyncio, mypy_overrides, build_packages, readme"
+        "pytest_filterwarnings, pytest_asyncio, mypy_overrides, build_packages, readme, stores, "
+        "store_dependencies"
     )
     assert not (tmp_path / "shop").exists()
 
