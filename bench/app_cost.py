@@ -85,19 +85,24 @@ def asgi_cost(app: Any, requests: int) -> tuple[float, float]:
             await call()
         return (time.perf_counter() - started) / n
 
-    async def run() -> tuple[float, float]:
-        # One event loop for all of it: Sanic binds its app to the loop its lifespan ran on.
-        shutdown = await lifespan(app, state)
-        await batch(200)  # warm-up
-        micros = statistics.median([await batch(requests) for _ in range(5)]) * 1e6
-        profile = cProfile.Profile()
-        profile.enable()
-        await batch(1000)
-        profile.disable()
-        await shutdown()
-        return micros, calls(profile) / 1000
+    return asyncio.run(in_lifespan(app, state, batch, warm_up=200, timed=requests, counted=1000))
 
-    return asyncio.run(run())
+
+async def in_lifespan(
+    app: Any, state: dict[str, Any], batch: Any, *, warm_up: int, timed: int, counted: int
+) -> tuple[float, float]:
+    """Median microseconds per call of `batch` (5 batches of `timed`) and calls per request
+    (cProfile over `counted`), between the app's lifespan start-up and shutdown. One event
+    loop for all of it: Sanic binds its app to the loop its lifespan ran on."""
+    shutdown = await lifespan(app, state)
+    await batch(warm_up)
+    micros = statistics.median([await batch(timed) for _ in range(5)]) * 1e6
+    profile = cProfile.Profile()
+    profile.enable()
+    await batch(counted)
+    profile.disable()
+    await shutdown()
+    return micros, calls(profile) / counted
 
 
 async def lifespan(app: Any, state: dict[str, Any]) -> Any:

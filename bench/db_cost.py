@@ -11,7 +11,6 @@ as under its server.
 from __future__ import annotations
 
 import asyncio
-import cProfile
 import io
 import json
 import statistics
@@ -19,7 +18,7 @@ import sys
 import time
 from typing import Any
 
-from app_cost import calls, count_calls, lifespan, load_app  # bench/, beside this script
+from app_cost import count_calls, in_lifespan, load_app  # bench/, beside this script
 
 BODY = json.dumps({"name": "bench item"}).encode()
 
@@ -105,19 +104,7 @@ def asgi_cost(app: Any, pairs: int) -> tuple[float, float]:
         check(statuses)
         return elapsed
 
-    async def run() -> tuple[float, float]:
-        # One event loop, as app_cost.py: Sanic binds its app to the loop its lifespan ran on.
-        shutdown = await lifespan(app, state)
-        await batch(50)  # warm-up
-        micros = statistics.median([await batch(pairs) for _ in range(5)]) * 1e6
-        profile = cProfile.Profile()
-        profile.enable()
-        await batch(200)
-        profile.disable()
-        await shutdown()
-        return micros, calls(profile) / 200
-
-    return asyncio.run(run())
+    return asyncio.run(in_lifespan(app, state, batch, warm_up=50, timed=pairs, counted=200))
 
 
 def check(statuses: list[str]) -> None:
