@@ -38,9 +38,10 @@ class Server:
     # gunicorn only: the worker class its config file sets. gthread (threads) serves WSGI apps;
     # an async framework names its own worker (aiohttp.GunicornWebWorker).
     worker_class: str = "gthread"
-    # gunicorn only: environment variables gunicorn_conf.py sets (unless already set) before
-    # gunicorn imports the worker class and the framework, for settings read at import time.
-    environment: Mapping[str, str] = field(default_factory=dict)
+    # gunicorn only: environment variables, "NAME=value", that gunicorn_conf.py sets (unless
+    # already set) before gunicorn imports the worker class and the framework, for settings the
+    # framework reads at import time. (A tuple, not a mapping: a Server is hashable.)
+    environment: tuple[str, ...] = ()
     # A server that is one process with a thread pool (waitress, Cheroot): its thread count.
     # README's "Run it" paragraph says so (a slow client holds one thread). 0 = not one.
     threads: int = 0
