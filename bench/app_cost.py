@@ -60,24 +60,7 @@ def asgi_cost(app: Any, requests: int) -> tuple[float, float]:
     }  # fmt: skip
 
     async def call() -> None:
-        # As a server does: the body once, then (Quart and Sanic listen for it) a disconnect
-        # only after the response is complete, never a busy loop of empty bodies.
-        done = asyncio.Event()
-        requested = False
-
-        async def receive() -> dict[str, Any]:
-            nonlocal requested
-            if not requested:
-                requested = True
-                return {"type": "http.request", "body": b"", "more_body": False}
-            await done.wait()
-            return {"type": "http.disconnect"}
-
-        async def send(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.body" and not message.get("more_body"):
-                done.set()
-
-        await app(dict(scope), receive, send)
+        await asgi_request(app, dict(scope), b"")
 
     async def batch(n: int) -> float:
         started = time.perf_counter()
@@ -103,6 +86,35 @@ async def in_lifespan(
     profile.disable()
     await shutdown()
     return micros, calls(profile) / counted
+
+
+async def asgi_request(app: Any, scope: dict[str, Any], body: bytes) -> tuple[int, bytes]:
+    """One request, as a server sends it: the body once, then (Quart and Sanic listen for it) a
+    disconnect only after the response is complete, never a busy loop of empty bodies. Returns
+    the status and the body."""
+    done = asyncio.Event()
+    requested = False
+    status, sent = 0, []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await done.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            sent.append(message.get("body", b""))
+            if not message.get("more_body"):
+                done.set()
+
+    await app(scope, receive, send)
+    return status, b"".join(sent)
 
 
 async def lifespan(app: Any, state: dict[str, Any]) -> Any:

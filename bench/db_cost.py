@@ -18,7 +18,7 @@ import sys
 import time
 from typing import Any
 
-from app_cost import count_calls, in_lifespan, load_app  # bench/, beside this script
+from app_cost import asgi_request, count_calls, in_lifespan, load_app  # bench/, beside this script
 
 BODY = json.dumps({"name": "bench item"}).encode()
 
@@ -71,29 +71,9 @@ def asgi_cost(app: Any, pairs: int) -> tuple[float, float]:
                         (b"content-length", str(len(body)).encode())],
             "state": dict(state),
         }  # fmt: skip
-        sent: list[bytes] = []
-        done = asyncio.Event()
-        requested = False
-
-        async def receive() -> dict[str, Any]:
-            # The body once, then a disconnect only after the response (see app_cost.py).
-            nonlocal requested
-            if not requested:
-                requested = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            await done.wait()
-            return {"type": "http.disconnect"}
-
-        async def send(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                statuses.append(str(message["status"]))
-            elif message["type"] == "http.response.body":
-                sent.append(message.get("body", b""))
-                if not message.get("more_body"):
-                    done.set()
-
-        await app(scope, receive, send)
-        return b"".join(sent)
+        status, answer = await asgi_request(app, scope, body)
+        statuses.append(str(status))
+        return answer
 
     async def batch(n: int) -> float:
         started = time.perf_counter()
