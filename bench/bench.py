@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import math
 import os
 import platform
 import re
@@ -329,15 +330,18 @@ def bench_throughput(frameworks: Sequence[str], work: Path, seconds: int, rounds
                 samples[kind].append(serve_and_load(command, project, app_env, port, seconds))
         bare, starter = (statistics.median(samples[k]) for k in ("bare", "starter"))
         # The app's own cost per GET /, called in-process: no server, no network, less noise.
+        # (Its last line: an app may log to stdout while it is built, as Sanic does.) Only WSGI
+        # and ASGI apps can be called so; aiohttp's own app model is reported as n/a.
+        fw_kind = registry.framework(framework).kind
         cost = {
             kind: tuple(
                 float(number)
                 for number in subprocess.run(
                     [str(project / ".venv" / "bin" / "python"), str(REPO / "bench" / "app_cost.py"),
-                     registry.framework(framework).kind, f"{package}.app", "5000"],
+                     fw_kind, f"{package}.app", "5000"],
                     cwd=project, env=app_env, capture_output=True, text=True, check=True,
-                ).stdout.split()
-            )
+                ).stdout.splitlines()[-1].split()
+            ) if fw_kind in ("wsgi", "asgi") else (math.nan, math.nan)
             for kind, (package, app_env) in apps.items()
         }  # fmt: skip
         report[framework] = {
