@@ -164,7 +164,9 @@ def main() -> None:
     kind, module, requests = sys.argv[1], sys.argv[2], int(sys.argv[3])
     app = load_app(module)
     micros, calls = wsgi_cost(app, requests) if kind == "wsgi" else asgi_cost(app, requests)
-    print(f"{micros:.2f} {calls:.1f}")
+    # To the real stdout: an app may redirect sys.stdout while it runs (Quixote's logger sends
+    # it to its error log).
+    print(f"{micros:.2f} {calls:.1f}", file=sys.__stdout__)
 
 
 if __name__ == "__main__":

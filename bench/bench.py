@@ -321,29 +321,24 @@ def bench_throughput(frameworks: Sequence[str], work: Path, seconds: int, rounds
             "bare": ("bare", {**env, "PYTHONPATH": str(REPO / "bench" / "bare" / framework)}),
             "starter": ("shop", env),
         }
-        samples: dict[str, list[float]] = {"bare": [], "starter": []}
-        for _ in range(rounds):  # alternate, so drift in the machine's speed hits both alike
-            for kind, (package, app_env) in apps.items():
+        # The starter once more with its log level at WARNING: no access line per request. Where
+        # the access log is the app's own (a Pyramid tween, Sanic's access logger) rather than
+        # the server's, this separates what the log costs from what the app costs.
+        serve = {**apps, "quiet": ("shop", {**env, "SHOP_LOG_LEVEL": "WARNING"})}
+        samples: dict[str, list[float]] = {kind: [] for kind in serve}
+        for _ in range(rounds):  # alternate, so drift in the machine's speed hits all alike
+            for kind, (package, app_env) in serve.items():
                 port = free_port()
                 command = server.command(host="127.0.0.1", port=port, package=package)
                 command[0] = str(project / ".venv" / "bin" / command[0])
                 samples[kind].append(serve_and_load(command, project, app_env, port, seconds))
-        bare, starter = (statistics.median(samples[k]) for k in ("bare", "starter"))
+        bare, starter, quiet = (statistics.median(samples[k]) for k in serve)
         # The app's own cost per GET /, called in-process: no server, no network, less noise.
-        # (Its last line: an app may log to stdout while it is built, as Sanic does.) Only WSGI
-        # and ASGI apps can be called so; aiohttp's own app model is reported as n/a.
         fw_kind = registry.framework(framework).kind
         cost = {
-            kind: tuple(
-                float(number)
-                for number in subprocess.run(
-                    [str(project / ".venv" / "bin" / "python"), str(REPO / "bench" / "app_cost.py"),
-                     fw_kind, f"{package}.app", "5000"],
-                    cwd=project, env=app_env, capture_output=True, text=True, check=True,
-                ).stdout.splitlines()[-1].split()
-            ) if fw_kind in ("wsgi", "asgi") else (math.nan, math.nan)
+            kind: in_process_cost(project, fw_kind, package, app_env)
             for kind, (package, app_env) in apps.items()
-        }  # fmt: skip
+        }
         report[framework] = {
             "bare_us": cost["bare"][0],
             "starter_us": cost["starter"][0],
@@ -352,11 +347,34 @@ def bench_throughput(frameworks: Sequence[str], work: Path, seconds: int, rounds
             "bare": bare,
             "starter": starter,
             "ratio": starter / bare,
+            "quiet": quiet,
+            "quiet_ratio": quiet / bare,
             "server": server.name,
             "bare_range": [min(samples["bare"]), max(samples["bare"])],
             "starter_range": [min(samples["starter"]), max(samples["starter"])],
         }
     return report
+
+
+def in_process_cost(
+    project: Path, kind: str, package: str, env: dict[str, str]
+) -> tuple[float, float]:
+    """Microseconds and function calls per GET / of the app called in-process (app_cost.py).
+
+    Only WSGI and ASGI apps can be called so; aiohttp's own app model is reported as n/a. The
+    figures are app_cost.py's last line on stdout: an app may log there while it is built."""
+    if kind not in ("wsgi", "asgi"):
+        return math.nan, math.nan
+    done = subprocess.run(
+        [str(project / ".venv" / "bin" / "python"), str(REPO / "bench" / "app_cost.py"),
+         kind, f"{package}.app", "5000"],
+        cwd=project, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    lines = done.stdout.splitlines()
+    if done.returncode != 0 or not lines:
+        raise SystemExit(f"in-process cost of {package}.app failed:\n{done.stdout}\n{done.stderr}")
+    microseconds, calls = lines[-1].split()
+    return float(microseconds), float(calls)
 
 
 def pinned(cpu: int, argv: list[str]) -> list[str]:
@@ -587,6 +605,8 @@ def render_markdown(results: Report) -> str:
                 "bare req/s (min-max)",
                 "starter req/s (min-max)",
                 "ratio",
+                "starter at WARNING req/s",
+                "ratio",
                 "in-process us bare / starter",
                 "calls per request bare / starter",
             ],
@@ -597,6 +617,8 @@ def render_markdown(results: Report) -> str:
                     spread(row, "bare"),
                     spread(row, "starter"),
                     f"{row['ratio']:.2f}",
+                    f"{row['quiet']:.0f}",
+                    f"{row['quiet_ratio']:.2f}",
                     f"{row['bare_us']:.1f} / {row['starter_us']:.1f}",
                     f"{row['bare_calls']:.0f} / {row['starter_calls']:.0f}",
                 ]

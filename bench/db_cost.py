@@ -99,7 +99,7 @@ def main() -> None:
     kind, module, pairs = sys.argv[1], sys.argv[2], int(sys.argv[3])
     app = load_app(module)
     micros, calls = wsgi_cost(app, pairs) if kind == "wsgi" else asgi_cost(app, pairs)
-    print(f"{micros:.2f} {calls:.1f}")
+    print(f"{micros:.2f} {calls:.1f}", file=sys.__stdout__)  # (an app may redirect sys.stdout)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,9 @@ from sanic.response import HTTPResponse, json
 
 def create_app() -> Sanic:
     app = Sanic("bare")
+    # Like the starter: one access line per request (Sanic logs none outside debug mode unless
+    # told), here in Sanic's own plain-text format.
+    app.config.ACCESS_LOG = True
 
     @app.get("/")
     async def index(request: Request) -> HTTPResponse:
