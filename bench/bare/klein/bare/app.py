@@ -17,7 +17,7 @@ def index(request: Any) -> bytes:
     return json.dumps({"message": "Hello"}).encode()
 
 
-def create_site(settings: Any = None, store: Any = None, in_thread: Any = None) -> Site:
+def create_app(settings: Any = None, store: Any = None, in_thread: Any = None) -> Site:
     # The starter's JSON logging (Twisted's access log included), as the starter has it.
     configure_logging()
     return Site(app.resource())

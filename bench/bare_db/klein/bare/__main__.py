@@ -4,7 +4,7 @@ and starter run under the same server."""
 
 from shop import __main__ as entry
 
-from bare.app import create_site
+from bare.app import create_app
 
-entry.create_site = create_site
+entry.create_app = create_app
 entry.main()

@@ -40,7 +40,7 @@ class Bare:
         return json.dumps({"id": item_id, "name": found}).encode()
 
 
-def create_site(settings: Any = None, store: Any = None, in_thread: Any = None) -> Site:
+def create_app(settings: Any = None, store: Any = None, in_thread: Any = None) -> Site:
     # The starter's JSON logging (Twisted's access log included), as the starter has it.
     configure_logging()
     return Site(Bare().app.resource())
