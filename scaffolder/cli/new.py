@@ -252,6 +252,8 @@ def _show_summary(
         table.add_row(group.capitalize(), shown)
     table.add_row("Folder", str(destination))
     out.print(table)
+    for note in spec.notes:  # what the rules changed beyond the request
+        out.print(f"note: {note}", markup=False, soft_wrap=True)
 
 
 def _show_next_steps(out: Any, created: Any, registry: Registry) -> None:
