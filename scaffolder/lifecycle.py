@@ -367,7 +367,10 @@ def _conflicted(clone: Path) -> dict[str, str]:
         if code in {"DD", "AU", "UD", "UA", "DU", "AA", "UU"}:
             found[name] = "edited by you and by the template: resolve the conflict markers"
         elif code == "??" and name.endswith(".rej"):
-            found[name.removesuffix(".rej")] = f"edited by you and by the template: see {name}"
+            found[name.removesuffix(".rej")] = (
+                f"edited by you and by the template: the template's version is in place, "
+                f"your edit that did not apply is in {name}"
+            )
     return found
 
 
