@@ -427,15 +427,19 @@ def _relock(clone: Path, inside: Path, relative: Path, found: list[str]) -> None
         return
     command = [toolchain.uv_bin(), "lock", "--quiet"]
     try:
-        result = subprocess.run(
-            command,
-            cwd=inside,
-            env=toolchain.tool_env(),
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        # Offline first (uv's cache usually has everything), online when it lacks something.
+        for extra in (["--offline"], []):
+            result = subprocess.run(
+                [*command, *extra],
+                cwd=inside,
+                env=toolchain.tool_env(),
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
+            if result.returncode == 0:
+                return
     except (OSError, subprocess.TimeoutExpired) as exc:
         found.append(f"uv.lock not updated ({exc}); run `uv lock` in the project")
         return
