@@ -37,7 +37,7 @@ from typing import Any
 from scaffolder import signals, toolchain
 from scaffolder.errors import ExitCode, ScaffoldError, TemplateError, UsageError
 from scaffolder.registry import Registry
-from scaffolder.template import TemplateSource, resolve_template
+from scaffolder.template import TemplateSource, at_ref, resolve_template
 
 ANSWERS_FILE = ".copier-answers.yml"
 ACTIONS = ("create", "modify", "delete", "conflict")
@@ -218,7 +218,8 @@ def plan_extensions(
     add, remove = list(add), list(remove)
     project = open_project(path)
     source = _source(project, template)
-    registry = Registry.load(source.local_root)
+    # The rules of the version the project stays on (or goes to).
+    registry = Registry.load(at_ref(source, to or project.commit).local_root)
     framework = str(project.answers.get("framework") or registry.default_framework)
     python = str(project.answers.get("python_version") or registry.default_python_for(framework))
     before = project.extensions(registry)
@@ -246,7 +247,7 @@ def _source(project: Project, template: str | None) -> TemplateSource:
     """`--template`, else the source the project records (a path or git URL)."""
     spec = template if template is not None else project.src
     try:
-        return resolve_template(spec)
+        source = resolve_template(spec)
     except TemplateError as exc:
         if template is not None:
             raise
@@ -254,6 +255,16 @@ def _source(project: Project, template: str | None) -> TemplateSource:
             f"the project's template ({spec}, recorded in {ANSWERS_FILE}) cannot be used: {exc}; "
             "give --template PATH_OR_URL"
         ) from None
+    local = source.src == str(source.local_root)  # not a shallow clone of a URL
+    if local and _git(source.local_root, "rev-parse", "--verify", "--quiet",
+                      f"{project.commit}^{{commit}}", fail=None) is None:  # fmt: skip
+        raise ProjectError(
+            f"the project records template version {project.commit}, which {source.src} does "
+            "not have (a project rendered from a checkout with uncommitted template edits "
+            "records a commit only Copier's scratch copy had), so there is nothing to merge "
+            "from; give --template with a repository that has it"
+        )
+    return source
 
 
 def _default_ref(project: Project, source: TemplateSource, template: str | None) -> str | None:
@@ -337,7 +348,7 @@ def _run_update(
                 defaults=True,
                 overwrite=True,
                 quiet=True,
-                conflict=conflict,
+                conflict="rej" if conflict == "rej" else "inline",
                 unsafe=trust,
                 skip_answered=True,
             ) as worker:
@@ -452,7 +463,7 @@ def _relock(clone: Path, inside: Path, relative: Path, found: list[str]) -> None
 def _changes(names: str, conflicts: Mapping[str, str], kept: Mapping[str, str]) -> list[Change]:
     parts = [part for part in names.split("\0") if part]
     listed: dict[str, Change] = {}
-    for status, name in zip(parts[::2], parts[1::2]):
+    for status, name in zip(parts[::2], parts[1::2], strict=False):
         if name.endswith(".rej") and name.removesuffix(".rej") in conflicts:
             continue  # shown as its file's conflict
         action = {"A": "create", "D": "delete"}.get(status[:1], "modify")

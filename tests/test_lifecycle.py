@@ -146,7 +146,8 @@ def test_overlapping_edit_is_a_conflict_with_its_own_exit_code(
     assert data["conflicts"] == ["README.md"]
     result = scaffold("update", str(project), "--conflict", mode, "--yes")
     assert result.code == 3, result.err
-    assert "conflict" in result.err and "README.md" in result.err
+    assert "conflict" in result.err
+    assert "README.md" in result.err
     readme = (project / "README.md").read_text()
     assert "Quick start (theirs)" in readme
     if mode == "inline":
@@ -318,7 +319,8 @@ def test_remove_keeps_a_file_the_user_changed(scaffold: Any, project: Path) -> N
     commit(project, "our Dockerfile")
     result = scaffold("remove", "docker", str(project), "--yes")
     assert result.code == 3, result.err
-    assert "Dockerfile" in result.err and "kept" in result.err
+    assert "Dockerfile" in result.err
+    assert "kept" in result.err
     assert "# our base image note" in (project / "Dockerfile").read_text()
     assert not (project / "compose.yaml").exists()  # unchanged: removed
     assert not (project / ".dockerignore").exists()
@@ -356,3 +358,85 @@ def test_add_runs_in_the_current_folder(
         "README.md": "modify",
         "compose.yaml": "delete",
     } | {path: "modify" for path in changed(data) if path not in {"compose.yaml"}}
+
+
+# -- template versions and the config file -----------------------------------------------------
+
+
+def test_vcs_ref_renders_that_version_and_update_brings_it_forward(
+    scaffold: Any, template: Path
+) -> None:
+    release(template)
+    project = generate(scaffold, template, "--vcs-ref", "v1.0.0")
+    assert answers_of(project)["_commit"] == "v1.0.0"
+    assert ".idea/" not in (project / ".gitignore").read_text()
+    assert scaffold("check-update", str(project)).code == 4
+    data = plan_json(scaffold, "update", str(project), "--to", "v1.1.0")
+    assert changed(data) == {".copier-answers.yml": "modify", ".gitignore": "modify"}
+
+    listed = scaffold("list", "--template", str(template), "--vcs-ref", "v1.0.0", "--json")
+    assert listed.code == 0, listed.err
+    missing = scaffold("list", "--template", str(template), "--vcs-ref", "v7")
+    assert missing.code == 1
+    assert "has no such version" in error_line(missing)
+
+
+def write_config(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def shown(scaffold: Any, *args: str) -> tuple[str, dict[str, tuple[Any, str]]]:
+    result = scaffold("config", "show", "--json", *args)
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    return data["config_file"], {
+        row["key"]: (row["value"], row["source"]) for row in data["values"]
+    }
+
+
+def test_config_show_says_where_each_value_comes_from(
+    scaffold: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, registry: Any
+) -> None:
+    origin, values = shown(scaffold)
+    assert origin.startswith("none (")
+    assert values["framework"] == (registry.default_framework, "the template's registry")
+    assert values["git"] == (True, "scaffolder's default")
+
+    # The default location.
+    default = write_config(
+        tmp_path / "xdg" / "scaffolder" / "config.toml", 'framework = "bottle"\n'
+    )
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    origin, values = shown(scaffold)
+    assert origin == f"{default} (from the default location)"
+    assert values["framework"] == ("bottle", f"config file {default}")
+    assert values["python"][1] == "the template's registry"
+
+    # $SCAFFOLDER_CONFIG beats the default location.
+    env_file = write_config(
+        tmp_path / "env.toml", 'framework = "falcon"\nwithout = ["docker"]\nlock = false\n'
+    )
+    monkeypatch.setenv("SCAFFOLDER_CONFIG", str(env_file))
+    origin, values = shown(scaffold)
+    assert origin == f"{env_file} (from $SCAFFOLDER_CONFIG)"
+    assert values["framework"] == ("falcon", f"config file {env_file}")
+    assert values["lock"] == (False, f"config file {env_file}")
+    assert "docker" not in values["extensions"][0]
+    assert "compose" not in values["extensions"][0]  # the same rules as `scaffold new`
+    assert "compose left out too: it needs docker" in values["extensions"][1]
+
+    # --config beats $SCAFFOLDER_CONFIG.
+    given = write_config(tmp_path / "given.toml", '[data]\ndescription = "Ours."\n')
+    origin, values = shown(scaffold, "--config", str(given))
+    assert origin == f"{given} (from --config)"
+    assert values["framework"] == (registry.default_framework, "the template's registry")
+    assert values["data.description"] == ("Ours.", f"config file {given}")
+
+    # The command line beats the config file.
+    result = scaffold("new", "shop", "--defaults", "--no-lock", "--no-git", "-f", "bottle")
+    assert result.code == 0, result.err
+    answers = answers_of(Path("shop"))
+    assert answers["framework"] == "bottle"  # not the file's falcon
+    assert "compose" not in answers["extensions"]  # the file's without = ["docker"]

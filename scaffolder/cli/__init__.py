@@ -22,7 +22,7 @@ from typing import Annotated
 import typer
 
 from scaffolder import __version__, signals
-from scaffolder.cli import check, lifecycle, listing, new
+from scaffolder.cli import check, config, lifecycle, listing, new
 from scaffolder.errors import ExitCode, Interrupted, ScaffoldError
 
 app = typer.Typer(
@@ -42,6 +42,7 @@ app.command("update")(lifecycle.update)
 app.command("add")(lifecycle.add)
 app.command("remove")(lifecycle.remove)
 app.command("check-update")(lifecycle.check_update)
+app.add_typer(config.app, name="config")
 
 
 def _show_version(value: bool) -> None:

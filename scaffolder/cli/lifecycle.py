@@ -119,7 +119,9 @@ def add(
     """Add extensions to a generated project: the answer changes and the template re-renders
     with a 3-way merge. What an extension needs comes too (compose brings docker); a database
     replaces the other one. Exit codes as for update."""
-    return _extensions("add", extensions, to, conflict, plan_only, as_json, yes, template, trust, lock)
+    return _extensions(
+        "add", extensions, to, conflict, plan_only, as_json, yes, template, trust, lock
+    )
 
 
 def remove(

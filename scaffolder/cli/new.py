@@ -10,7 +10,7 @@ import typer
 
 from scaffolder import answers, toolchain
 from scaffolder.cli import ui
-from scaffolder.cli.options import TemplateOption, TrustOption
+from scaffolder.cli.options import TemplateOption, TrustOption, VcsRefOption
 from scaffolder.errors import UsageError
 
 if TYPE_CHECKING:
@@ -80,6 +80,7 @@ def new(
         bool, typer.Option("--force", help="Render into a non-empty folder (other files are kept).")
     ] = False,
     template: TemplateOption = None,
+    vcs_ref: VcsRefOption = None,
     trust: TrustOption = False,
     git: Annotated[
         bool | None,
@@ -114,7 +115,7 @@ def new(
     added = [ext for ext in settings.with_ if ext not in cli_without] + cli_with
     removed = [ext for ext in settings.without if ext not in cli_with] + cli_without
 
-    source = resolve_template(template or settings.template)
+    source = resolve_template(template or settings.template, vcs_ref)
     registry = Registry.load(source.local_root)
     check_planned_keys(registry, extra)  # before any question: --data database=... and such
     questions = source.questions()
