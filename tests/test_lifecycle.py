@@ -440,3 +440,30 @@ def test_config_show_says_where_each_value_comes_from(
     answers = answers_of(Path("shop"))
     assert answers["framework"] == "bottle"  # not the file's falcon
     assert "compose" not in answers["extensions"]  # the file's without = ["docker"]
+
+
+def test_a_project_in_a_subfolder_of_a_repository(
+    scaffold: Any, template: Path, tmp_path: Path
+) -> None:
+    """A monorepo of services: the project is one folder of a larger repository."""
+    repo = tmp_path / "services"
+    repo.mkdir()
+    git(repo, "init", "--quiet")
+    (repo / "other.txt").write_text("another service\n")
+    result = scaffold(
+        "new", str(repo / "shop"), "-f", "bottle", "--defaults", "--no-lock",
+        "--template", str(template),
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    commit(repo, "services")
+    release(template)
+    result = scaffold("update", str(repo / "shop"), "--yes", "--json")
+    assert result.code == 0, result.err
+    assert changed(json.loads(result.out)) == {
+        "shop/.copier-answers.yml": "modify",
+        "shop/.gitignore": "modify",
+    }
+    assert ".idea/" in (repo / "shop" / ".gitignore").read_text()
+    commit(repo, "updated")
+    result = scaffold("remove", "docker", str(repo / "shop"), "--plan", "--json")
+    assert "shop/Dockerfile" in changed(json.loads(result.out))

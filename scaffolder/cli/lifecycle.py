@@ -207,9 +207,14 @@ def _extensions(
 
 
 def _split_path(arguments: list[str]) -> tuple[list[str], Path]:
-    """`EXT... [PATH]`: the last argument is the PATH when it names a folder (or has a slash)."""
-    if len(arguments) > 1 and (Path(arguments[-1]).is_dir() or "/" in arguments[-1]):
-        return arguments[:-1], Path(arguments[-1])
+    """`EXT... [PATH]`: the last argument is the PATH when it looks like one (a slash, `.`,
+    `..`) or is a generated project's folder; extension names never have a slash."""
+    last = arguments[-1] if arguments else ""
+    looks_like_path = (
+        "/" in last or last in {".", ".."} or (Path(last) / ".copier-answers.yml").is_file()
+    )
+    if len(arguments) > 1 and looks_like_path:
+        return arguments[:-1], Path(last)
     if len(arguments) == 1 and "/" in arguments[0]:
         raise UsageError(f"{arguments[0]!r} looks like a PATH: name the extensions before it")
     return arguments, Path()

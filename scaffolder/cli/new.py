@@ -97,7 +97,13 @@ def new(
     ] = None,
 ) -> None:
     """Create a new project from the template."""
-    from scaffolder.project import PLANNED_KEYS, check_planned_keys, create, plan
+    from scaffolder.project import (
+        PLANNED_KEYS,
+        check_planned_keys,
+        create,
+        plan,
+        resolve_extensions,
+    )
     from scaffolder.registry import Registry
     from scaffolder.render import check_destination
     from scaffolder.template import resolve_template
@@ -142,9 +148,21 @@ def new(
         python = python or ui.ask_python(
             registry, framework, registry.default_python_for(framework)
         )
-        preselected = [
-            e for e in [*registry.default_extensions(framework), *added] if e not in removed
-        ]
+        # The same rules as without a terminal: --without docker leaves compose out too. A
+        # choice the rules refuse is preselected as asked: the prompt says why and asks again.
+        try:
+            preselected, _ = resolve_extensions(
+                registry,
+                framework,
+                python,
+                registry.default_extensions(framework),
+                add=added,
+                remove=removed,
+            )
+        except UsageError:
+            preselected = [
+                e for e in [*registry.default_extensions(framework), *added] if e not in removed
+            ]
         extensions = ui.ask_extensions(registry, framework, python, preselected)
         added = removed = []
         skip = {*extra, *PLANNED_KEYS, *registry.groups()}
