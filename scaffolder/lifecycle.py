@@ -398,7 +398,7 @@ def _keep_edited_deletions(
     _render_old(project, old, trust)
     kept: dict[str, str] = {}
     for name in names:
-        ours = (_git_bytes(clone, "show", f"HEAD:{name}") or b"").replace(b"\r\n", b"\n")
+        ours = _git_bytes(clone, "show", f"HEAD:{name}")
         rendered = old / Path(name).relative_to(relative)
         theirs = rendered.read_bytes() if rendered.is_file() else None
         if theirs is None or ours != theirs:

@@ -145,6 +145,12 @@ def resolve_extensions(
         for needed in ext.requires:
             include(needed, name)
 
+    for group, members in groups.items():  # asked for two at once: no way to tell which wins
+        if len(both := [name for name in dict.fromkeys(add) if name in members]) > 1:
+            raise UsageError(
+                f"{' and '.join(both)} cannot be combined: one {group} at a time "
+                f"(choose one of {', '.join(members)})"
+            )
     for name in add:
         include(name, None)
     # What needs a removed extension goes too (compose without docker), until nothing changes.
