@@ -467,3 +467,14 @@ def test_a_project_in_a_subfolder_of_a_repository(
     commit(repo, "updated")
     result = scaffold("remove", "docker", str(repo / "shop"), "--plan", "--json")
     assert "shop/Dockerfile" in changed(json.loads(result.out))
+
+
+def test_update_from_another_template_source(scaffold: Any, tmp_path: Path, project: Path) -> None:
+    """--template: a team's fork replaces the recorded source; Copier records the new one."""
+    fork = fork_template(tmp_path / "team-fork")
+    release(fork)
+    data = plan_json(scaffold, "update", str(project), "--template", str(fork))
+    assert changed(data) == {".copier-answers.yml": "modify", ".gitignore": "modify"}
+    result = scaffold("update", str(project), "--template", str(fork), "--yes")
+    assert result.code == 0, result.err
+    assert answers_of(project)["_src_path"] == str(fork)
