@@ -108,13 +108,82 @@ def check_data_keys(data: Mapping[str, Any], questions: Mapping[str, Any]) -> No
 
 def config_path(explicit: Path | None) -> Path | None:
     """The config file to read: --config, then $SCAFFOLDER_CONFIG, then the default if present."""
+    return config_origin(explicit)[0]
+
+
+def config_origin(explicit: Path | None) -> tuple[Path | None, str]:
+    """The config file to read and why: `--config`, `$SCAFFOLDER_CONFIG`, the default location
+    (when the file is there), or none."""
     if explicit is not None:
-        return explicit
+        return explicit, "--config"
     if env := os.environ.get("SCAFFOLDER_CONFIG"):
-        return Path(env)
+        return Path(env), "$SCAFFOLDER_CONFIG"
+    default = default_config_path()
+    if default.is_file():
+        return default, "the default location"
+    return None, f"none ({default} does not exist)"
+
+
+def default_config_path() -> Path:
     base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    default = base / "scaffolder" / "config.toml"
-    return default if default.is_file() else None
+    return base / "scaffolder" / "config.toml"
+
+
+@dataclass(frozen=True)
+class Value:
+    """One effective default for `scaffold new` and where it comes from."""
+
+    key: str
+    value: Any
+    source: str
+
+
+def effective(explicit: Path | None, *, registry_of: Any) -> tuple[str, list[Value]]:
+    """Each default `scaffold new` starts from, and its source: the config file, or the
+    template's registry, or scaffolder's own default. Options on the command line (--framework,
+    --with, ...) override every one of them; `--data` overrides the file's [data].
+
+    `registry_of(template)` loads the registry of a template (None: the bundled one).
+    """
+    path, why = config_origin(explicit)
+    config = load_config(path)
+    where = f"config file {path}" if path is not None else ""
+    template_source = where if config.template else "scaffolder (the bundled template)"
+    registry = registry_of(config.template)
+    from_template = "the template's registry"
+
+    def pick(value: Any, fallback: Any, fallback_source: str) -> tuple[Any, str]:
+        return (value, where) if value is not None else (fallback, fallback_source)
+
+    framework, framework_source = pick(config.framework, registry.default_framework, from_template)
+    python, python_source = pick(
+        config.python, registry.default_python_for(framework), from_template
+    )
+    from scaffolder.project import resolve_extensions  # the same rules as `scaffold new`
+
+    chosen, notes = resolve_extensions(
+        registry,
+        framework,
+        python,
+        registry.default_extensions(framework),
+        add=[e for e in config.with_ if e not in config.without],
+        remove=config.without,
+    )
+    extensions_source = (
+        "; ".join([f"{from_template}'s defaults, with/without from {where}", *notes])
+        if config.with_ or config.without
+        else f"{from_template}'s defaults"
+    )
+    values = [
+        Value("template", config.template or "bundled", template_source),
+        Value("framework", framework, framework_source),
+        Value("python", python, python_source),
+        Value("extensions", [e for e in registry.extensions if e in chosen], extensions_source),
+        Value("git", *pick(config.git, True, "scaffolder's default")),
+        Value("lock", *pick(config.lock, True, "scaffolder's default")),
+        *(Value(f"data.{key}", value, where) for key, value in config.data.items()),
+    ]
+    return (f"{path} (from {why})" if path is not None else why), values
 
 
 def load_config(path: Path | None) -> Config:

@@ -9,6 +9,10 @@ class ExitCode(IntEnum):
     OK = 0
     FAILURE = 1
     USAGE = 2
+    # `scaffold update`, `add`, `remove`: applied, but files need a human (listed).
+    CONFLICTS = 3
+    # `scaffold check-update`: the project is behind its template.
+    BEHIND = 4
     INTERRUPTED = 130  # 128 + SIGINT; SIGTERM and SIGHUP exit with 128 + their number too
 
 

@@ -38,6 +38,8 @@ class ProjectSpec:
     data: Mapping[str, Any] = field(default_factory=dict)  # the template's other questions
     # The registry's groups of exclusive extensions: each is a question of its own.
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # What the plan did beyond the request, for the user: "compose left out: it needs docker".
+    notes: tuple[str, ...] = ()
 
     def answers(self) -> dict[str, Any]:
         """The answers as Copier takes them: grouped extensions answer their group's question."""
@@ -85,14 +87,8 @@ def plan(
     framework = framework or registry.default_framework
     registry.framework(framework)  # unknown framework: refuse before anything else
     python = python or registry.default_python_for(framework)
-    chosen = list(registry.default_extensions(framework) if extensions is None else extensions)
-    chosen += [ext for ext in add if ext not in chosen]
-    for ext in remove:
-        if ext not in registry.extensions:
-            registry.check(framework, python, [ext])  # raises: unknown extension
-        if ext in chosen:
-            chosen.remove(ext)
-    registry.check(framework, python, chosen)
+    start = registry.default_extensions(framework) if extensions is None else extensions
+    chosen, notes = resolve_extensions(registry, framework, python, start, add=add, remove=remove)
     reserved = registry.reserved_names
     names = derive_names(name, reserved=reserved)
     if package_name:
@@ -101,7 +97,77 @@ def plan(
     extra = dict(data or {})
     check_planned_keys(registry, extra)
     ordered = tuple(ext for ext in registry.extensions if ext in chosen)
-    return ProjectSpec(names, framework, python, ordered, extra, registry.groups())
+    return ProjectSpec(names, framework, python, ordered, extra, registry.groups(), notes)
+
+
+def resolve_extensions(
+    registry: Registry,
+    framework: str,
+    python: str,
+    start: Iterable[str],
+    *,
+    add: Iterable[str] = (),
+    remove: Iterable[str] = (),
+) -> tuple[list[str], tuple[str, ...]]:
+    """`start`, plus `add` and what they need, less `remove` and what needs it; the same rules
+    for `new --with/--without`, `add` and `remove`.
+
+    Adding an extension adds what it `requires` and replaces the other member of its group
+    (one database at a time); removing one removes what requires it. Each such step is a note
+    for the user. Asking for an extension and for the removal of one it needs is refused.
+    Returns the extensions in registry order, checked against every rule.
+    """
+    add, remove = list(add), list(remove)
+    for ext in [*add, *remove]:
+        if ext not in registry.extensions:
+            registry.check(framework, python, [ext])  # raises: unknown extension
+    chosen = [ext for ext in start if ext not in remove]
+    notes: list[str] = []
+    groups = registry.groups()
+
+    def include(name: str, because: str | None) -> None:
+        if name in chosen:
+            return
+        if name in remove:
+            needer = because or name
+            raise UsageError(
+                f"{needer} needs {name}, which is asked to be left out; leave {needer} out too"
+            )
+        ext = registry.extensions[name]
+        if ext.group:
+            for other in groups[ext.group]:
+                if other in chosen and other != name:
+                    chosen.remove(other)
+                    notes.append(f"{other} replaced by {name}: one {ext.group} at a time")
+        chosen.append(name)
+        if because is not None:
+            notes.append(f"{name} added too: {because} needs it")
+        for needed in ext.requires:
+            include(needed, name)
+
+    for group, members in groups.items():  # asked for two at once: no way to tell which wins
+        if len(both := [name for name in dict.fromkeys(add) if name in members]) > 1:
+            raise UsageError(
+                f"{' and '.join(both)} cannot be combined: one {group} at a time "
+                f"(choose one of {', '.join(members)})"
+            )
+    for name in add:
+        include(name, None)
+    # What needs a removed extension goes too (compose without docker), until nothing changes.
+    gone = set(remove)
+    changed = True
+    while changed:
+        changed = False
+        for name in [ext for ext in chosen if ext in registry.extensions and ext not in add]:
+            lost = [needed for needed in registry.extensions[name].requires if needed in gone]
+            if lost:
+                chosen.remove(name)
+                gone.add(name)
+                notes.append(f"{name} left out too: it needs {lost[0]}")
+                changed = True
+    registry.check(framework, python, chosen)
+    ordered = [ext for ext in registry.extensions if ext in chosen]
+    return ordered, tuple(notes)
 
 
 def check_planned_keys(registry: Registry, data: Mapping[str, Any]) -> None:

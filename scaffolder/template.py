@@ -65,8 +65,65 @@ class TemplateSource:
         return {key: value for key, value in data.items() if not key.startswith("_")}
 
 
-def resolve_template(spec: str | None = None) -> TemplateSource:
-    """The template to render: the bundled one by default, else a path or git URL."""
+def resolve_template(spec: str | None = None, vcs_ref: str | None = None) -> TemplateSource:
+    """The template to render: the bundled one by default, else a path or git URL; at the
+    version `vcs_ref` (a tag, branch or commit) when given."""
+    source = _resolve(spec)
+    return source if vcs_ref is None else at_ref(source, vcs_ref)
+
+
+def at_ref(source: TemplateSource, ref: str) -> TemplateSource:
+    """`source` at the version `ref`: Copier renders that version, and its registry and
+    questions are read from an export of it (not from the checkout's working files)."""
+    root = source.local_root
+    if git_bin() is None or not _is_git_top(root):
+        raise TemplateError(
+            f"--vcs-ref {ref}: the template {source.src} is not a git repository, so it has no "
+            "versions"
+        )
+    commit = _rev(root, ref)
+    if commit is None and source.src != str(root):  # a shallow clone of a URL: fetch the ref
+        fetched = subprocess.run(
+            ["git", "fetch", "--quiet", "--depth", "1", "origin", ref],
+            cwd=root,
+            capture_output=True,
+            check=False,
+        )
+        commit = _rev(root, "FETCH_HEAD") if fetched.returncode == 0 else None
+    if commit is None:
+        raise TemplateError(f"--vcs-ref {ref}: the template {source.src} has no such version")
+    export = Path(tempfile.mkdtemp(prefix="scaffolder-template-ref-"))
+    atexit.register(shutil.rmtree, export, ignore_errors=True)
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", commit], cwd=root, capture_output=True, check=False
+    )
+    if archive.returncode != 0:
+        reason = " ".join(archive.stderr.decode(errors="replace").split())
+        raise TemplateError(f"--vcs-ref {ref}: cannot read that version of the template: {reason}")
+    import io
+    import tarfile
+
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(export, filter="data")
+        else:  # pragma: no cover - Python < 3.10.12
+            tar.extractall(export)  # noqa: S202 - git archive of the template's own commit
+    _config_file(export)
+    return TemplateSource(src=source.src, local_root=export, vcs_ref=ref, warnings=source.warnings)
+
+
+def _rev(root: Path, ref: str) -> str | None:
+    result = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def _resolve(spec: str | None) -> TemplateSource:
     if spec is None:
         return _bundled()
     if spec.startswith("file://"):

@@ -397,7 +397,7 @@ BAD_INPUT = [
     ),
     (["new", "shop", "--without", "k8s", "--defaults"], 2, "unknown extension 'k8s'"),
     (
-        ["new", "shop", "--without", "docker", "--defaults"],
+        ["new", "shop", "--with", "compose", "--without", "docker", "--defaults"],
         2,
         "compose needs docker: add it, or leave compose out",
     ),

@@ -16,15 +16,15 @@ from .templates import commit, fork_template
 DOWN, SPACE, ENTER = "\x1b[B", " ", "\r"
 
 
-def spawn(tmp_path: Path, *args: str) -> pexpect.spawn:
+def spawn(tmp_path: Path, *args: str, command: str = "new", timeout: int = 60) -> pexpect.spawn:
     env = {**os.environ, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1", "COLUMNS": "120"}
     return pexpect.spawn(
         sys.executable,
-        ["-m", "scaffolder", "new", *args],
+        ["-m", "scaffolder", command, *args],
         cwd=tmp_path,
         env=env,
         encoding="utf-8",
-        timeout=60,
+        timeout=timeout,
         dimensions=(40, 120),
     )
 
@@ -149,3 +149,31 @@ def test_ctrl_c_at_a_question_writes_nothing(tmp_path: Path) -> None:
     child.close()
     assert child.exitstatus == 130
     assert list(tmp_path.iterdir()) == []
+
+
+def test_update_on_a_terminal_shows_the_plan_and_asks(tmp_path: Path) -> None:
+    """`scaffold update` on a terminal: the plan, then a question; "no" changes nothing,
+    "yes" applies."""
+    template = fork_template(tmp_path / "template")
+    project = tmp_path / "shop"
+    child = spawn(tmp_path, "shop", "-f", "bottle", "--defaults", "--no-lock",
+                  "--template", str(template))  # fmt: skip
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    gitignore = template / "templates" / "common" / ".gitignore.jinja"
+    gitignore.write_text(gitignore.read_text() + "\n# Editors\n.idea/\n")
+    commit(template, "ignore .idea", tag="v1.1.0")
+    before = (project / ".gitignore").read_text()
+
+    for answer, code in (("n", 1), ("y", 0)):
+        child = spawn(tmp_path, str(project), command="update", timeout=180)
+        child.expect(r"\.gitignore")  # a line of the plan (colours between the words)
+        child.expect("Apply these changes")
+        child.send(answer)
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == code, child.before
+        if answer == "n":
+            assert (project / ".gitignore").read_text() == before
+    assert ".idea/" in (project / ".gitignore").read_text()

@@ -19,6 +19,7 @@ from scaffolder.registry import Registry
 from scaffolder.template import TemplateSource
 
 from .conftest import REPO, scaffold_process, start_services
+from .templates import fork_template
 
 pytestmark = pytest.mark.starter
 
@@ -110,6 +111,43 @@ def test_database_starter_passes_every_check(
     prepare = registry.extensions[database].prepare.replace("{package}", "check_starter")
     assert f"{prepare.split()[-1]}" in serve.output  # the migrations ran before the server
     assert "healthy: http://127.0.0.1:" in serve.output
+
+
+def test_starter_passes_every_check_after_add_and_after_remove(
+    template: TemplateSource, registry: Registry, tmp_path: Path
+) -> None:
+    """`scaffold add sqlite` then `scaffold remove sqlite` in a committed default starter (with
+    its uv.lock, which each re-locks): after each, the starter installs from its lock and passes
+    its own tests, linters, mypy, server and file lints. One framework: the mechanism is the
+    same for all (the add/remove round trips are in tests/test_lifecycle.py)."""
+    framework = registry.default_framework
+    database = next(
+        name for name in DATABASES if not registry.extensions[name].services
+    )  # no server to start
+    # A committed copy of the template: a checkout with uncommitted edits records a version
+    # (Copier's commit of them in its own clone) that no update could start from.
+    fork = fork_template(tmp_path / "template")
+    done = scaffold_process(
+        "new", "shop", "-f", framework, "--defaults", "--template", str(fork), cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    project = tmp_path / "shop"
+    runner = CaseRunner(template, registry, tmp_path / "work")
+    for operation, extensions in (
+        ("add", with_defaults(registry, framework, database)),
+        ("remove", with_defaults(registry, framework)),
+    ):
+        done = scaffold_process(operation, database, str(project), "--yes", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert "modify   uv.lock" in done.stderr  # re-locked with the new dependencies
+        outcome = runner.verify(Case(framework, registry.default_python, extensions), project)
+        failing = outcome.failing_step
+        assert failing is None, f"{failing.name} failed: $ {failing.command}\n{failing.tail()}"
+        tests = next(step for step in outcome.steps if step.name == "pytest").output
+        assert ALL_PASSED.search(tests), tests
+        subprocess.run(["git", "add", "--all"], cwd=project, check=True)
+        # The venv and caches the checks made are ignored by the starter's .gitignore.
+        subprocess.run(["git", "commit", "--quiet", "-m", operation], cwd=project, check=True)
 
 
 @pytest.mark.parametrize("database", DATABASES)

@@ -2,7 +2,8 @@
 
 Each command lives in its own module and is registered here. This module only composes them and
 owns the one exit path: every error becomes one line on stderr and an exit code (0 success,
-1 failure, 2 usage error, 130 interrupted, 128+N for SIGTERM/SIGHUP, which are handled as Ctrl-C
+1 failure, 2 usage error, 3 applied with conflicts (update, add, remove), 4 behind the
+template (check-update), 130 interrupted, 128+N for SIGTERM/SIGHUP, which are handled as Ctrl-C
 is); a traceback appears only with --debug. Output cut short by its reader (`| head -1`) ends
 quietly with the conventional 141. Imports stay light: `scaffold --help` never imports Copier or
 questionary.
@@ -21,7 +22,7 @@ from typing import Annotated
 import typer
 
 from scaffolder import __version__, signals
-from scaffolder.cli import check, listing, new
+from scaffolder.cli import check, config, lifecycle, listing, new
 from scaffolder.errors import ExitCode, Interrupted, ScaffoldError
 
 app = typer.Typer(
@@ -37,6 +38,11 @@ app = typer.Typer(
 app.command("new")(new.new)
 app.command("list")(listing.list_command)
 app.command("check")(check.check)
+app.command("update")(lifecycle.update)
+app.command("add")(lifecycle.add)
+app.command("remove")(lifecycle.remove)
+app.command("check-update")(lifecycle.check_update)
+app.add_typer(config.app, name="config")
 
 
 def _show_version(value: bool) -> None:

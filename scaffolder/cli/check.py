@@ -13,7 +13,7 @@ import typer
 
 from scaffolder import answers
 from scaffolder.cli import ui
-from scaffolder.cli.options import TemplateOption, TrustOption
+from scaffolder.cli.options import TemplateOption, TrustOption, VcsRefOption
 from scaffolder.errors import UsageError
 from scaffolder.render import missing_parents, nearest_existing
 
@@ -76,6 +76,7 @@ def check(
         bool, typer.Option("--keep", help="Keep every case's folder, not only the failing ones.")
     ] = False,
     template: TemplateOption = None,
+    vcs_ref: VcsRefOption = None,
     trust: TrustOption = False,
     workdir: Annotated[
         Path | None,
@@ -101,7 +102,7 @@ def check(
         # Checked first: a path that cannot be written must not cost a whole run.
         junit = writable_file(junit, "--junit") if junit else None
         workdir = usable_folder(workdir, "--workdir") if workdir else None
-    source = resolve_template(template)
+    source = resolve_template(template, vcs_ref)
     registry = Registry.load(source.local_root)
     scope = matrix.Scope.of(
         registry,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from scaffolder.cli.options import TemplateOption
+from scaffolder.cli.options import TemplateOption, VcsRefOption
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -18,13 +18,14 @@ if TYPE_CHECKING:
 def list_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the registry as JSON.")] = False,
     template: TemplateOption = None,
+    vcs_ref: VcsRefOption = None,
 ) -> None:
     """List the frameworks and extensions the template offers."""
     from scaffolder.registry import Registry
     from scaffolder.template import bundled_root, resolve_template
 
     # The bundled registry is read in place: listing it needs no git and no mirror.
-    root = resolve_template(template).local_root if template else bundled_root()
+    root = resolve_template(template, vcs_ref).local_root if template or vcs_ref else bundled_root()
     registry = Registry.load(root)
     if as_json:
         typer.echo(json.dumps(registry.to_json(), indent=2))

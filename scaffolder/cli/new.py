@@ -10,7 +10,7 @@ import typer
 
 from scaffolder import answers, toolchain
 from scaffolder.cli import ui
-from scaffolder.cli.options import TemplateOption, TrustOption
+from scaffolder.cli.options import TemplateOption, TrustOption, VcsRefOption
 from scaffolder.errors import UsageError
 
 if TYPE_CHECKING:
@@ -80,6 +80,7 @@ def new(
         bool, typer.Option("--force", help="Render into a non-empty folder (other files are kept).")
     ] = False,
     template: TemplateOption = None,
+    vcs_ref: VcsRefOption = None,
     trust: TrustOption = False,
     git: Annotated[
         bool | None,
@@ -96,7 +97,13 @@ def new(
     ] = None,
 ) -> None:
     """Create a new project from the template."""
-    from scaffolder.project import PLANNED_KEYS, check_planned_keys, create, plan
+    from scaffolder.project import (
+        PLANNED_KEYS,
+        check_planned_keys,
+        create,
+        plan,
+        resolve_extensions,
+    )
     from scaffolder.registry import Registry
     from scaffolder.render import check_destination
     from scaffolder.template import resolve_template
@@ -114,7 +121,7 @@ def new(
     added = [ext for ext in settings.with_ if ext not in cli_without] + cli_with
     removed = [ext for ext in settings.without if ext not in cli_with] + cli_without
 
-    source = resolve_template(template or settings.template)
+    source = resolve_template(template or settings.template, vcs_ref)
     registry = Registry.load(source.local_root)
     check_planned_keys(registry, extra)  # before any question: --data database=... and such
     questions = source.questions()
@@ -141,9 +148,21 @@ def new(
         python = python or ui.ask_python(
             registry, framework, registry.default_python_for(framework)
         )
-        preselected = [
-            e for e in [*registry.default_extensions(framework), *added] if e not in removed
-        ]
+        # The same rules as without a terminal: --without docker leaves compose out too. A
+        # choice the rules refuse is preselected as asked: the prompt says why and asks again.
+        try:
+            preselected, _ = resolve_extensions(
+                registry,
+                framework,
+                python,
+                registry.default_extensions(framework),
+                add=added,
+                remove=removed,
+            )
+        except UsageError:
+            preselected = [
+                e for e in [*registry.default_extensions(framework), *added] if e not in removed
+            ]
         extensions = ui.ask_extensions(registry, framework, python, preselected)
         added = removed = []
         skip = {*extra, *PLANNED_KEYS, *registry.groups()}
@@ -252,6 +271,8 @@ def _show_summary(
         table.add_row(group.capitalize(), shown)
     table.add_row("Folder", str(destination))
     out.print(table)
+    for note in spec.notes:  # what the rules changed beyond the request
+        out.print(f"note: {note}", markup=False, soft_wrap=True)
 
 
 def _show_next_steps(out: Any, created: Any, registry: Registry) -> None:

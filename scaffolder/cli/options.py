@@ -17,3 +17,12 @@ TemplateOption = Annotated[
 TrustOption = Annotated[
     bool, typer.Option("--trust", help="Allow a template that runs its own code (tasks).")
 ]
+VcsRefOption = Annotated[
+    str | None,
+    typer.Option(
+        "--vcs-ref",
+        metavar="REF",
+        help="The template's version to use: a git tag, branch or commit. Default: the bundled "
+        "template's current files, or another template's latest tag.",
+    ),
+]
