@@ -60,6 +60,10 @@ class Server:
     # allowed), instead of the generic one on workers and threads: for a server that is not
     # the production one (a development server standing in for a platform).
     readme: str = ""
+    # Whether the server's own lines (start-up, access log) go through the application's JSON
+    # logging, as README promises; false for one whose lines the app cannot reach (chalice
+    # local's http.server writes plain text).
+    json_logs: bool = True
 
     def exemptions(self) -> dict[str, str]:
         """probe_exemptions as {check name: reason}."""
