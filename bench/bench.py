@@ -316,18 +316,23 @@ def bench_throughput(frameworks: Sequence[str], work: Path, seconds: int, rounds
         )
         project = where / "shop"
         run([uv, "sync", "--quiet", "--no-dev"], cwd=project, env=env)
-        server = registry.framework(framework).server
+        fw = registry.framework(framework)
+        server = fw.server
         apps = {
             "bare": ("bare", {**env, "PYTHONPATH": str(REPO / "bench" / "bare" / framework)}),
-            "starter": ("shop", env),
+            "starter": (fw.module_package("shop"), env),
         }
+        # A root layout (registry `layout: root`, Chalice) is served from its folder: the bare
+        # app's own (app.py beside its configuration), the starter's root.
+        cwd = {"bare": REPO / "bench" / "bare" / framework if fw.layout == "root" else project,
+               "starter": project}  # fmt: skip
         samples: dict[str, list[float]] = {"bare": [], "starter": []}
         for _ in range(rounds):  # alternate, so drift in the machine's speed hits both alike
             for kind, (package, app_env) in apps.items():
                 port = free_port()
                 command = server.command(host="127.0.0.1", port=port, package=package)
                 command[0] = str(project / ".venv" / "bin" / command[0])
-                samples[kind].append(serve_and_load(command, project, app_env, port, seconds))
+                samples[kind].append(serve_and_load(command, cwd[kind], app_env, port, seconds))
         bare, starter = (statistics.median(samples[k]) for k in ("bare", "starter"))
         # The app's own cost per GET /, called in-process: no server, no network, less noise.
         # (Its last line: an app may log to stdout while it is built, as Sanic does.) Only WSGI
