@@ -67,7 +67,11 @@ class Server:
 
     def exemptions(self) -> dict[str, str]:
         """probe_exemptions as {check name: reason}."""
-        return dict(tuple(part.strip() for part in e.split(":", 1)) for e in self.probe_exemptions)  # type: ignore[misc]
+        found = {}
+        for exemption in self.probe_exemptions:
+            check, _, reason = exemption.partition(":")
+            found[check.strip()] = reason.strip()
+        return found
 
     def command(self, *, host: str, port: int, package: str, workers: int = 0) -> list[str]:
         """The argv; with `workers` (> 0) and a `workers_option`, the worker count is passed as
@@ -317,6 +321,13 @@ class Registry:
             f"frameworks.{fw.name}.layout {fw.layout!r} (expected src, or root with modules)"
             for fw in self.frameworks.values()
             if fw.layout not in LAYOUTS or (fw.layout == "root") != bool(fw.modules)
+        ]
+        dangling += [
+            f"frameworks.{fw.name}.server.probe_exemptions {exemption!r} (expected "
+            '"<check>: <reason>")'
+            for fw in self.frameworks.values()
+            for exemption in fw.server.probe_exemptions
+            if not all(part.strip() for part in exemption.partition(":")[::2])
         ]
         dangling += [
             f"extensions.{ext.name}.workers {ext.workers!r} (expected cores or nothing)"

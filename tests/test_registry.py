@@ -207,6 +207,10 @@ def test_json_view_lists_support_and_reasons() -> None:
             "frameworks.flask.file: unknown key (did you mean files?)",
         ),
         (
+            lambda d: d["frameworks"]["flask"]["server"].update(probe_exemptions=["chunked"]),
+            "frameworks.flask.server.probe_exemptions 'chunked' (expected \"<check>: <reason>\")",
+        ),
+        (
             lambda d: d["frameworks"]["flask"]["server"].update(probe_exemption=[]),
             "frameworks.flask.server.probe_exemption: unknown key (did you mean probe_exemptions?)",
         ),
