@@ -316,22 +316,28 @@ def bench_throughput(frameworks: Sequence[str], work: Path, seconds: int, rounds
         )
         project = where / "shop"
         run([uv, "sync", "--quiet", "--no-dev"], cwd=project, env=env)
-        server = registry.framework(framework).server
+        fw = registry.framework(framework)
+        server = fw.server
         apps = {
             "bare": ("bare", {**env, "PYTHONPATH": str(REPO / "bench" / "bare" / framework)}),
-            "starter": ("shop", env),
+            "starter": (fw.module_package("shop"), env),
         }
         # The starter once more with its log level at WARNING: no access line per request. Where
         # the access log is the app's own (a Pyramid tween, Sanic's access logger) rather than
         # the server's, this separates what the log costs from what the app costs.
-        serve = {**apps, "quiet": ("shop", {**env, "SHOP_LOG_LEVEL": "WARNING"})}
+        serve = {**apps, "quiet": (apps["starter"][0], {**env, "SHOP_LOG_LEVEL": "WARNING"})}
+        # A root layout (registry `layout: root`, Chalice) is served from its folder: the bare
+        # app's own (app.py beside its configuration), the starter's root.
+        bare_dir = REPO / "bench" / "bare" / framework
+        cwd = {kind: bare_dir if kind == "bare" and fw.layout == "root" else project
+               for kind in serve}  # fmt: skip
         samples: dict[str, list[float]] = {kind: [] for kind in serve}
         for _ in range(rounds):  # alternate, so drift in the machine's speed hits all alike
             for kind, (package, app_env) in serve.items():
                 port = free_port()
                 command = server.command(host="127.0.0.1", port=port, package=package)
                 command[0] = str(project / ".venv" / "bin" / command[0])
-                samples[kind].append(serve_and_load(command, project, app_env, port, seconds))
+                samples[kind].append(serve_and_load(command, cwd[kind], app_env, port, seconds))
         bare, starter, quiet = (statistics.median(samples[k]) for k in serve)
         # The app's own cost per GET /, called in-process: no server, no network, less noise.
         fw_kind = registry.framework(framework).kind

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import shutil
@@ -207,12 +208,19 @@ def bench_database(
                 )
                 app_env = {**env, "DATABASE_URL": url, "WEB_CONCURRENCY": str(workers)}
                 python = project / ".venv" / "bin" / "python"
-                prepare = ext.prepare.replace("{package}", PACKAGE).split()
+                modules = fw.module_package(PACKAGE)  # a root layout's folder (chalicelib)
+                app_env["BENCH_STARTER_MODULES"] = modules
+                prepare = ext.prepare.replace("{package}", modules).split()
                 subprocess.run([str(python), *prepare[1:]], cwd=project, env=app_env, check=True)
+                # A root layout (Chalice) is served from its folder: the bare app's own, with
+                # the starter's root on the path (its modules are not installed).
+                root = fw.layout == "root"
+                bare_path = f"{BARE / framework}:{BARE}" + (f":{project}" if root else "")
                 apps = {
-                    "bare": ("bare", {**app_env, "PYTHONPATH": f"{BARE / framework}:{BARE}"}),
-                    "starter": (PACKAGE, app_env),
+                    "bare": ("bare", {**app_env, "PYTHONPATH": bare_path}),
+                    "starter": (modules, app_env),
                 }
+                cwd = {"bare": BARE / framework if root else project, "starter": project}
                 # The apps' own cost per POST + GET, in-process: no server, less noise.
                 cost = {
                     kind: tuple(
@@ -223,6 +231,8 @@ def bench_database(
                             cwd=project, env=kind_env, capture_output=True, text=True, check=True,
                         ).stdout.split()
                     )
+                    if fw.kind in ("wsgi", "asgi")
+                    else (math.nan, math.nan)
                     for kind, (package, kind_env) in apps.items()
                 }  # fmt: skip
                 loads = [8, many] if fw.handlers == "async" else [8]
@@ -232,7 +242,7 @@ def bench_database(
                         port = free_port()
                         command = fw.server.command(host="127.0.0.1", port=port, package=package)
                         command[0] = str(project / ".venv" / "bin" / command[0])
-                        process = serve(command, project, kind_env, port)
+                        process = serve(command, cwd[kind], kind_env, port)
                         try:
                             ids = [post(port, f"seed {n}") for n in range(SEED)]
                             wrk(port, ids, 8, 1)  # warm-up

@@ -186,8 +186,9 @@ def check_planned_keys(registry: Registry, data: Mapping[str, Any]) -> None:
 
 def prepare_commands(registry: Registry, spec: ProjectSpec) -> list[str]:
     """The commands the chosen extensions run before the server starts (e.g. migrations)."""
+    package = registry.framework(spec.framework).module_package(spec.names.package)
     commands = [
-        ext.prepare.replace("{package}", spec.names.package)
+        ext.prepare.replace("{package}", package)
         for ext in registry.selected(spec.extensions)
         if ext.prepare
     ]

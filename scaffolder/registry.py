@@ -49,6 +49,29 @@ class Server:
     # main.py.jinja, rendered as src/<package>/__main__.py (starts the server from the
     # settings), and a test_main.py.jinja, rendered as tests/test_main.py.
     main_module: bool = False
+    # Parts of the HTTP contract that this server cannot honour although production does, each
+    # "<check>: <reason>" (<check> a name from scaffolder/check/http_probe.py's Probe.checks(),
+    # e.g. "chunked"): the probe skips them and `scaffold check` reports them as exempt, never
+    # as passed. For a development server standing in for a platform that handles them itself
+    # (`chalice local` for API Gateway, which buffers chunked bodies). Strings, not a mapping:
+    # a Server stays hashable.
+    probe_exemptions: tuple[str, ...] = ()
+    # The server's own paragraph in the starter README's "Run it" section (Markdown, {package}
+    # allowed), instead of the generic one on workers and threads: for a server that is not
+    # the production one (a development server standing in for a platform).
+    readme: str = ""
+    # Whether the server's own lines (start-up, access log) go through the application's JSON
+    # logging, as README promises; false for one whose lines the app cannot reach (chalice
+    # local's http.server writes plain text).
+    json_logs: bool = True
+
+    def exemptions(self) -> dict[str, str]:
+        """probe_exemptions as {check name: reason}."""
+        found = {}
+        for exemption in self.probe_exemptions:
+            check, _, reason = exemption.partition(":")
+            found[check.strip()] = reason.strip()
+        return found
 
     def command(self, *, host: str, port: int, package: str, workers: int = 0) -> list[str]:
         """The argv; with `workers` (> 0) and a `workers_option`, the worker count is passed as
@@ -101,6 +124,38 @@ class Framework:
     stores: Mapping[str, str] = field(default_factory=dict)
     # Runtime dependencies an own store variant needs: {own variant: [requirement, ...]}.
     store_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Where the application's modules live: "src" (src/<package>/, imported as <package>) or
+    # "root" (the app module at the project's root as app.py, the other modules in the folder
+    # `modules` beside it, e.g. Chalice's chalicelib/; no build system: uv installs only the
+    # dependencies). copier.yml's computed `layout`, `modules` and `module_dir` answers carry it
+    # into the skeleton's paths, imports, pyproject.toml and README.
+    layout: str = "src"
+    # With layout "root": the import package of the shared modules (settings, store, ...).
+    modules: str = ""
+    # Files of the framework's own at the starter's root (e.g. .chalice/config.json,
+    # requirements.txt), each rendered from templates/<framework>/files/<path>.jinja.
+    files: tuple[str, ...] = ()
+    # Local files the framework's tools write that git ignores (gitignore patterns, {package}).
+    ignore: tuple[str, ...] = ()
+    # Keyword arguments of the sync SQLAlchemy engine (database.py's create_engine), for a
+    # framework whose process model needs another pool (Lambda: one small pool with pre-ping).
+    engine_options: Mapping[str, Any] = field(default_factory=dict)
+    # Commands `scaffold check` runs in the starter after the linters, each its own step of the
+    # case (and JUnit test case), e.g. Chalice's `chalice package` that builds the Lambda
+    # artefacts; the generated CI runs them too. {package} allowed; "NAME=value" words before
+    # the command set its environment.
+    check_commands: tuple[str, ...] = ()
+
+    def module_package(self, package: str) -> str:
+        """The import package of the starter's modules: `package`, or the root layout's folder."""
+        return self.modules if self.layout == "root" else package
+
+    def module_dir(self, package: str) -> str:
+        """Where those modules are, relative to the starter's root."""
+        return self.modules if self.layout == "root" else f"src/{package}"
+
+
+LAYOUTS = ("src", "root")
 
 
 @dataclass(frozen=True)
@@ -261,6 +316,18 @@ class Registry:
             f"frameworks.{fw.name}.handlers {fw.handlers!r} (expected sync or async)"
             for fw in self.frameworks.values()
             if fw.handlers not in HANDLERS
+        ]
+        dangling += [
+            f"frameworks.{fw.name}.layout {fw.layout!r} (expected src, or root with modules)"
+            for fw in self.frameworks.values()
+            if fw.layout not in LAYOUTS or (fw.layout == "root") != bool(fw.modules)
+        ]
+        dangling += [
+            f"frameworks.{fw.name}.server.probe_exemptions {exemption!r} (expected "
+            '"<check>: <reason>")'
+            for fw in self.frameworks.values()
+            for exemption in fw.server.probe_exemptions
+            if not all(part.strip() for part in exemption.partition(":")[::2])
         ]
         dangling += [
             f"extensions.{ext.name}.workers {ext.workers!r} (expected cores or nothing)"

@@ -90,7 +90,15 @@ def test_the_templates_computed_answers_come_from_copier_yml(template: TemplateS
     """Derived from `when: false`, and each refuses a value in plain Copier too."""
     questions = template.questions()
     computed = computed_questions(questions)
-    assert computed == {"registry", "fw", "env_prefix", "selected"}
+    assert computed == {
+        "registry",
+        "fw",
+        "env_prefix",
+        "selected",
+        "layout",
+        "modules",
+        "module_dir",
+    }
     for key in computed:
         assert validate(key, "anything").endswith("it cannot be set")
 

@@ -45,6 +45,11 @@ def test_an_extension_adds_exactly_its_declared_files(
     )
     without = rendered_files(template, tmp_path / "without", framework, base)
     with_it = rendered_files(template, tmp_path / "with", framework, (*base, extension))
-    declared = {f.replace("{package}", PACKAGE) for f in REGISTRY.extensions[extension].files}
+    # Declared under src/{package}/: where the framework's layout puts its modules.
+    fw = REGISTRY.framework(framework)
+    declared = {
+        f.replace("src/{package}", fw.module_dir(PACKAGE)).replace("{package}", PACKAGE)
+        for f in REGISTRY.extensions[extension].files
+    }
     assert without <= with_it, f"{extension} removes {sorted(without - with_it)}"
     assert with_it - without == declared

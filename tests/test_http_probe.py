@@ -50,6 +50,20 @@ def test_every_broken_check_is_one_failure_line() -> None:
     assert seconds < 60
 
 
+def test_exempt_checks_are_skipped_and_an_unknown_exemption_fails() -> None:
+    """A server's registry `probe_exemptions`: named checks are not run; a name that is no
+    check's (a typo, a renamed check) is a failure, never an exemption of nothing."""
+    http_server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Wrong)
+    port = http_server.server_address[1]
+    http_server.server_close()  # every check that runs fails at once
+    checks = http_probe.check_names()
+    exempt = {name: "the platform does it" for name in checks if name != "health"}
+    failures = http_probe.probe("127.0.0.1", port, database=True, exempt=exempt)
+    assert [line.split(":")[0] for line in failures] == ["health"]
+    failures = http_probe.probe("127.0.0.1", port, exempt={**exempt, "chunkd": "typo"})
+    assert failures[0].startswith("exemption for an unknown check 'chunkd'")
+
+
 def test_a_server_that_is_not_there_fails_every_check_quickly() -> None:
     http_server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Wrong)
     port = http_server.server_address[1]

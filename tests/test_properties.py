@@ -183,13 +183,13 @@ def check_ruff(project: Path) -> None:
         assert done.returncode == 0, done.stdout + done.stderr
 
 
-def check_answer_lands(project: Path, question: str, value: str, package: str) -> None:
+def check_answer_lands(project: Path, question: str, value: str, module_dir: str) -> None:
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
     assert answers[question] == value
     if question == "description":
         pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
         assert pyproject["project"]["description"] == " ".join(value.split())
-        init = (project / "src" / package / "__init__.py").read_text(encoding="utf-8")
+        init = (project / module_dir / "__init__.py").read_text(encoding="utf-8")
         docstring = ast.get_docstring(ast.parse(init), clean=False) or ""
         assert " ".join(docstring.split()) == " ".join(value.split())
         readme = (project / "README.md").read_text(encoding="utf-8")
@@ -232,15 +232,17 @@ def check_free_text(
     project = render(plain_template, folder / "shop", {**base_answers(framework), question: value})
     baseline = default_starters[framework]
     changed = {name for name, data in contents(project).items() if baseline.get(name) != data}
-    assert changed <= LANDS_IN, changed
+    module_dir = REGISTRY.framework(framework).module_dir("shop")  # the layout's
+    assert changed <= {*LANDS_IN, f"{module_dir}/__init__.py"}, changed
     check_files_parse(project)
-    check_answer_lands(project, question, value, "shop")
+    check_answer_lands(project, question, value, module_dir)
     check_ruff(project)
 
 
 # Where free text may land; everywhere else (Dockerfile, compose, workflow, .env.example, the
 # app and its tests) it must not appear at all, so no shell or Dockerfile quoting is needed.
-LANDS_IN = {"README.md", "pyproject.toml", "src/shop/__init__.py", ".copier-answers.yml"}
+# (and the package's __init__.py: src/shop/__init__.py, or where the framework's layout puts it)
+LANDS_IN = {"README.md", "pyproject.toml", ".copier-answers.yml"}
 
 
 def contents(project: Path) -> dict[str, bytes]:
@@ -316,7 +318,8 @@ def test_any_accepted_name_renders_a_starter_that_parses_and_lints(
     assert tomllib.loads((project / "pyproject.toml").read_text())["project"]["name"] == (
         names.project
     )
-    assert (project / "src" / names.package / "__init__.py").is_file()
+    module_dir = REGISTRY.framework(framework).module_dir(names.package)
+    assert (project / module_dir / "__init__.py").is_file()
     check_ruff(project)
 
 
@@ -390,4 +393,5 @@ def test_nasty_descriptions_give_a_starter_that_passes_every_check(
     assert {"install", "pytest", "ruff", "ruff-format", "mypy", "serve"} <= {
         step.name for step in outcome.steps
     }
-    check_answer_lands(created.path, "description", description, "shop")
+    module_dir = REGISTRY.framework(framework).module_dir("shop")
+    check_answer_lands(created.path, "description", description, module_dir)

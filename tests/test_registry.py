@@ -186,6 +186,34 @@ def test_json_view_lists_support_and_reasons() -> None:
             "compose -> 'kubernetes'",
         ),
         (lambda d: d.pop("python"), "python: missing (required)"),
+        (
+            lambda d: d["frameworks"]["flask"].update(layuot="root"),
+            "frameworks.flask.layuot: unknown key (did you mean layout?)",
+        ),
+        (
+            lambda d: d["frameworks"]["flask"].update(layout="root"),
+            "frameworks.flask.layout 'root' (expected src, or root with modules)",
+        ),
+        (
+            lambda d: d["frameworks"]["flask"].update(check_command=["x"]),
+            "frameworks.flask.check_command: unknown key (did you mean check_commands?)",
+        ),
+        (
+            lambda d: d["frameworks"]["flask"].update(engine_option={}),
+            "frameworks.flask.engine_option: unknown key (did you mean engine_options?)",
+        ),
+        (
+            lambda d: d["frameworks"]["flask"].update(file=["x"]),
+            "frameworks.flask.file: unknown key (did you mean files?)",
+        ),
+        (
+            lambda d: d["frameworks"]["flask"]["server"].update(probe_exemptions=["chunked"]),
+            "frameworks.flask.server.probe_exemptions 'chunked' (expected \"<check>: <reason>\")",
+        ),
+        (
+            lambda d: d["frameworks"]["flask"]["server"].update(probe_exemption=[]),
+            "frameworks.flask.server.probe_exemption: unknown key (did you mean probe_exemptions?)",
+        ),
     ],
 )
 def test_a_malformed_registry_names_the_file_the_key_and_what_is_expected(
@@ -248,7 +276,7 @@ def test_a_misspelt_registry_key_fails_scaffold_with_the_file_and_path(
         "dev_dependencies?); expected one of: label, description, kind, handlers, homepage, "
         "test_client, server, dependencies, python_unsupported, dev_dependencies, "
         "pytest_filterwarnings, pytest_asyncio, mypy_overrides, build_packages, readme, stores, "
-        "store_dependencies"
+        "store_dependencies, layout, modules, files, ignore, engine_options, check_commands"
     )
     assert not (tmp_path / "shop").exists()
 

@@ -34,13 +34,22 @@ PACKAGE = "shop"
 ADDED = [name for name, ext in REGISTRY.extensions.items() if not ext.default]
 # One framework per way of setting the worker count (a command-line option, or a config file),
 # and one per server that is a single process with a thread pool (no worker count at all).
+# And one per module layout (src/<package>/, or app.py at the root: registry `layout`).
 FRAMEWORKS = list(
     {
-        (bool(fw.server.workers_option), bool(fw.server.threads)): name
+        (bool(fw.server.workers_option), bool(fw.server.threads), fw.layout): name
         for name, fw in REGISTRY.frameworks.items()
     }.values()
 )
-VARIANTS = [(fw, added) for fw in FRAMEWORKS for added in [None, *ADDED]]
+# Only what the registry allows (a framework may refuse an extension, with its reason).
+VARIANTS = [
+    (fw, added)
+    for fw in FRAMEWORKS
+    for added in [None, *ADDED]
+    if not REGISTRY.problems(
+        fw, REGISTRY.default_python, [*REGISTRY.default_extensions(fw), *([added] if added else [])]
+    )
+]
 
 
 def _id(variant: tuple[str, str | None]) -> str:
@@ -68,8 +77,20 @@ class Starter:
         return any(ext.workers == "cores" for ext in self.chosen)
 
     @property
+    def modules(self) -> str:
+        """The import package of the starter's modules (a root layout's own folder)."""
+        return REGISTRY.framework(self.framework).module_package(PACKAGE)
+
+    def file(self, name: str) -> str:
+        """An extension's file (declared under src/{package}/) where the layout puts it."""
+        fw = REGISTRY.framework(self.framework)
+        return name.replace("src/{package}", fw.module_dir(PACKAGE)).replace("{package}", PACKAGE)
+
+    @property
     def prepare(self) -> list[str]:
-        return [fill(ext.prepare) for ext in self.chosen if ext.prepare]
+        return [
+            ext.prepare.replace("{package}", self.modules) for ext in self.chosen if ext.prepare
+        ]
 
     @property
     def services(self) -> list[str]:
@@ -142,7 +163,10 @@ def test_readme_documents_every_chosen_setting_and_the_worker_count(starter: Sta
     chosen_envs = {s.env for ext in starter.chosen for s in ext.settings}
     for ext in starter.others:
         assert not {s.env for s in ext.settings} - chosen_envs & set(rows), ext.name
-    if REGISTRY.framework(starter.framework).server.threads:  # one process: no worker count
+    server = REGISTRY.framework(starter.framework).server
+    # One process (a thread pool, or a development server standing in for a platform, whose
+    # `readme` says so): no worker count.
+    if server.threads or server.readme:
         assert "WEB_CONCURRENCY" not in rows
     else:
         assert rows["WEB_CONCURRENCY"] == ("the number of cores" if starter.cores else "`1`")
@@ -160,7 +184,7 @@ def test_readme_has_a_section_per_chosen_extension_with_a_prepare_step(starter: 
             assert f"\n## {(ext.group or 'extension').capitalize()}{heading}" in readme
             section = readme.split(f"## {(ext.group or 'extension').capitalize()}{heading}")[1]
             section = section.split("\n## ")[0]
-            assert f"`uv run {fill(ext.prepare)}`" in section
+            assert f"`uv run {ext.prepare.replace('{package}', starter.modules)}`" in section
             assert "/ready" in section
             for setting in ext.settings:
                 assert f"`{setting.env}`" in section
@@ -175,8 +199,8 @@ def test_readme_layout_lists_the_files_each_chosen_extension_adds(starter: Start
     listed = {line.split()[0] for line in layout.splitlines()}
     for ext in starter.chosen:
         for name in ext.files:
-            assert fill(name) in listed
-            assert (starter.path / fill(name)).is_file()
+            assert starter.file(name) in listed
+            assert (starter.path / starter.file(name)).is_file()
 
 
 def test_the_skip_message_the_readme_quotes_is_the_starters_own(starter: Starter) -> None:
@@ -265,6 +289,7 @@ def test_the_image_prepares_then_execs_the_server_as_pid_1(
     starter: Starter, tmp_path: Path
 ) -> None:
     require(shutil.which("sh"), "sh not found")
+    require((starter.path / "Dockerfile").is_file(), "no Dockerfile (the framework refuses docker)")
     server = REGISTRY.framework(starter.framework).server
     code, pid, log = _run_cmd(starter, tmp_path, PORT="8123")
     assert code == 0, log
@@ -291,12 +316,14 @@ PREPARED = [v for v in VARIANTS if v[1] is not None and REGISTRY.extensions[v[1]
 @pytest.mark.parametrize("starter", PREPARED, ids=[_id(v) for v in PREPARED], indirect=True)
 def test_a_failed_prepare_step_never_starts_the_server(starter: Starter, tmp_path: Path) -> None:
     assert starter.prepare
+    require((starter.path / "Dockerfile").is_file(), "no Dockerfile (the framework refuses docker)")
     code, _, log = _run_cmd(starter, tmp_path, STUB_EXIT="1")
     assert code != 0
     assert [line[0] for line in log] == ["python"], log
 
 
 def test_the_image_gives_each_extension_its_volume_and_settings(starter: Starter) -> None:
+    require((starter.path / "Dockerfile").is_file(), "no Dockerfile (the framework refuses docker)")
     dockerfile = starter.text("Dockerfile")
     user = _instructions(dockerfile, "USER")[-1]
     env = " ".join(_instructions(dockerfile, "ENV"))
@@ -338,6 +365,9 @@ def test_build_packages_are_installed_in_the_build_stage_only(
         extensions=REGISTRY.default_extensions(framework),
     )
     create(spec, tmp_path / PACKAGE, template=template, git=False, lock=False)
+    if not (tmp_path / PACKAGE / "Dockerfile").is_file():
+        assert not packages, "build packages for a framework that refuses docker"
+        return
     dockerfile = (tmp_path / PACKAGE / "Dockerfile").read_text()
     stages = {
         stage.split("\n", 1)[0]: stage for stage in re.split(r"^FROM ", dockerfile, flags=re.M)[1:]

@@ -7,11 +7,17 @@ schemas, no settings module: the reference the starters' database cost is measur
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 from typing import TYPE_CHECKING
 
-from shop.database import create_sync_engine
 from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, insert, make_url, select
+
+# The starter's modules: `shop`, or a root layout's folder (registry `modules`, e.g. chalicelib),
+# named by bench/database.py.
+create_sync_engine = importlib.import_module(
+    os.environ.get("BENCH_STARTER_MODULES", "shop") + ".database"
+).create_sync_engine
 
 if TYPE_CHECKING:  # the asyncio extension (greenlet) is installed for async frameworks only
     from sqlalchemy.ext.asyncio import AsyncEngine

@@ -20,7 +20,7 @@ import http.client
 import json
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -247,12 +247,21 @@ class Probe:
     def check_unknown_route(self) -> None:
         self.expect_error("GET /no-such-route", self.request("GET", "/no-such-route"), 404)
 
+    def check_method(self, method: str) -> None:
+        """`method` on /health, which serves GET: a JSON 405 whose Allow names GET."""
+        answer = self.request(method, "/health")
+        self.expect_error(f"{method} /health", answer, 405)
+        if "GET" not in answer.headers.get("allow", ""):
+            raise ProbeError(f"{method} /health: 405 without an Allow header naming GET")
+
     def check_wrong_method(self) -> None:
-        for method in ("DELETE", "PROPFIND", "OPTIONS"):
-            answer = self.request(method, "/health")
-            self.expect_error(f"{method} /health", answer, 405)
-            if "GET" not in answer.headers.get("allow", ""):
-                raise ProbeError(f"{method} /health: 405 without an Allow header naming GET")
+        self.check_method("DELETE")
+
+    def check_unknown_method(self) -> None:
+        self.check_method("PROPFIND")
+
+    def check_options(self) -> None:
+        self.check_method("OPTIONS")
 
     def check_head(self) -> None:
         answer = self.request("HEAD", "/health")
@@ -292,6 +301,9 @@ class Probe:
         padded = start + b" " * (limit - len(start) - len(end)) + end
         self.expect_json("POST /items (body of exactly the limit)", self.post_json(padded), 201)
 
+    def check_size_limit_announced(self) -> None:
+        """A Content-Length above the limit: a prompt 413, without waiting for the body."""
+        limit = self.max_body_bytes
         what = f"POST /items (Content-Length: {limit + 1})"
         answer = self.raw(
             what,
@@ -302,6 +314,8 @@ class Probe:
         if answer.seconds > PROMPT_SECONDS:
             raise ProbeError(f"{what}: 413 took {answer.seconds:.1f} s")
 
+    def check_size_limit_chunked(self) -> None:
+        limit = self.max_body_bytes
         what = f"POST /items (chunked, {limit + 65536} bytes)"
         piece = b" " * 65536
         parts = [_chunks(b"{")] + [_chunks(piece)] * (limit // len(piece) + 1) + [b"0\r\n\r\n"]
@@ -355,24 +369,47 @@ class Probe:
             ("unusual names", self.check_unusual_names),
             ("unknown route", self.check_unknown_route),
             ("wrong method", self.check_wrong_method),
+            ("unknown method", self.check_unknown_method),
+            ("options", self.check_options),
             ("head", self.check_head),
             ("chunked", self.check_chunked),
             ("malformed chunked", self.check_malformed_chunked),
             ("size limit", self.check_size_limit),
+            ("size limit, announced", self.check_size_limit_announced),
+            ("size limit, chunked", self.check_size_limit_chunked),
             ("slow client", self.check_slow_client),
         ]
 
 
+def check_names() -> list[str]:
+    """The name of every check, as a server's `probe_exemptions` names them."""
+    return [name for name, _ in Probe("127.0.0.1", 0, database=True).checks()]
+
+
 def probe(
-    host: str, port: int, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, database: bool = False
+    host: str,
+    port: int,
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    database: bool = False,
+    exempt: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Run every check against the server at host:port; return one line per failure.
 
     `database`: the starter keeps items in a database and runs several workers; /ready and
-    items written then read back across the workers are checked too."""
+    items written then read back across the workers are checked too. `exempt`: checks not
+    run, {name: reason} (a server's registry `probe_exemptions`); a name that is no check's
+    is a failure, so a renamed check cannot silently exempt nothing."""
     prober = Probe(host, port, max_body_bytes=max_body_bytes, database=database)
-    failures = []
+    exempt = exempt or {}
+    failures = [
+        f"exemption for an unknown check {name!r} (checks: {', '.join(check_names())})"
+        for name in exempt
+        if name not in check_names()
+    ]
     for name, check in prober.checks():
+        if name in exempt:
+            continue
         try:
             check()
         except ProbeError as exc:

@@ -237,7 +237,7 @@ class CaseRunner:
                 self._step(case, "install")
                 result.steps.append(self._install("install", case, project))
             if result.passed:
-                for name, step in self._checks(project, env):
+                for name, step in self._checks(project, env, case):
                     self._step(case, name)
                     result.steps.append(step(name, case, project))
         except Stopped:
@@ -348,9 +348,10 @@ class CaseRunner:
         return offline if offline.passed else self._command(name, command, project, timeout=900)
 
     def _checks(
-        self, project: Path, env: dict[str, str] | None = None
+        self, project: Path, env: dict[str, str] | None = None, case: Case | None = None
     ) -> list[tuple[str, Callable[[str, Case, Path], StepResult]]]:
-        """The steps after install; `env`: the case's environment (its services' settings)."""
+        """The steps after install; `env`: the case's environment (its services' settings);
+        `case`: its framework's `check_commands` become steps too."""
         env = self.env if env is None else env
         bin_dir = project / ".venv" / "bin"
         python = str(bin_dir / "python")
@@ -393,6 +394,19 @@ class CaseRunner:
             checks.append(
                 ("actionlint", tool(sys.executable, "-m", "scaffolder.check.workflows", *lintable))
             )
+        framework = self.registry.framework(case.framework) if case else None
+        package = framework.module_package(_package_of(project)) if framework else ""
+
+        def check_command(
+            argv: list[str], extra: dict[str, str]
+        ) -> Callable[[str, Case, Path], StepResult]:
+            return lambda name, case, project: self._command(
+                name, _in_venv(project, argv), project, timeout=900, env={**env, **extra}
+            )
+
+        for command in framework.check_commands if framework else ():
+            step_name, argv, extra = _check_command(command, package)
+            checks.append((step_name, check_command(argv, extra)))
         if (project / ".pre-commit-config.yaml").is_file():
             checks.append(
                 (
@@ -408,7 +422,8 @@ class CaseRunner:
         HTTP contract (scaffolder.check.http_probe), stop it by PID."""
         started = time.perf_counter()
         port = free_port()
-        package = _package_of(project)
+        server = self.registry.framework(case.framework).server
+        package = self.registry.framework(case.framework).module_package(_package_of(project))
         selected = self.registry.selected(case.extensions)
         prepared = ""
         for ext in selected:
@@ -425,7 +440,7 @@ class CaseRunner:
             env = {**env, "WEB_CONCURRENCY": str(SERVE_WORKERS)}
         command = _in_venv(
             project,
-            self.registry.framework(case.framework).server.command(
+            server.command(
                 host="127.0.0.1",
                 port=port,
                 package=package,
@@ -449,8 +464,10 @@ class CaseRunner:
                 # Healthy is not enough: the whole HTTP contract, under the edge cases real
                 # clients produce (chunked, oversize and slow bodies, odd methods).
                 # With a database: /ready, and items written and read back across the workers.
+                # A server standing in for a platform skips what the platform does itself
+                # (registry `probe_exemptions`); each is named in the step's output.
                 failures = (
-                    probe("127.0.0.1", port, database=database)
+                    probe("127.0.0.1", port, database=database, exempt=server.exemptions())
                     if verdict.startswith("healthy")
                     else []
                 )
@@ -459,6 +476,8 @@ class CaseRunner:
             log.seek(0)
             output = prepared + log.read().decode(errors="replace") + f"\n{verdict}"
             output += "".join(f"\nprobe failed: {line}" for line in failures)
+            exempt = server.exemptions().items()
+            output += "".join(f"\nprobe exempt: {check}: {reason}" for check, reason in exempt)
         passed = verdict.startswith("healthy") and not failures
         return StepResult(name, passed, time.perf_counter() - started, " ".join(command), output)
 
@@ -558,9 +577,24 @@ def _schema_files(project: Path) -> dict[str, list[str]]:
 
 
 def _package_of(project: Path) -> str:
-    """The starter's import package: the one folder under src/."""
-    packages = [p.name for p in (project / "src").iterdir() if (p / "__init__.py").is_file()]
+    """The starter's package name: the one folder under src/ (none in a root layout: the
+    project's name; Framework.module_package() gives the import package either way)."""
+    src = project / "src"
+    found = src.iterdir() if src.is_dir() else iter(())
+    packages = [p.name for p in found if (p / "__init__.py").is_file()]
     return packages[0] if len(packages) == 1 else project.name.replace("-", "_")
+
+
+def _check_command(command: str, package: str) -> tuple[str, list[str], dict[str, str]]:
+    """A framework's check command: its step name (program and subcommand, e.g.
+    "chalice-package"), its argv ({package} filled) and the NAME=value words before it."""
+    words = shlex.split(command.replace("{package}", package))
+    extra = {}
+    while words and "=" in words[0] and words[0].split("=", 1)[0].isidentifier():
+        name, value = words.pop(0).split("=", 1)
+        extra[name] = value
+    step = "-".join(w for w in words[:2] if not w.startswith("-"))
+    return step, words, extra
 
 
 def _scaffolder_home() -> str | None:

@@ -282,8 +282,9 @@ def _show_next_steps(out: Any, created: Any, registry: Registry) -> None:
     from scaffolder.project import prepare_commands, required_settings
 
     spec = created.spec
-    server = registry.framework(spec.framework).server.command(
-        host="127.0.0.1", port=8000, package=spec.names.package
+    framework = registry.framework(spec.framework)
+    server = framework.server.command(
+        host="127.0.0.1", port=8000, package=framework.module_package(spec.names.package)
     )
     cwd = Path.cwd()
     shown = created.path.relative_to(cwd) if created.path.is_relative_to(cwd) else created.path
