@@ -21,7 +21,7 @@ from typing import Annotated
 import typer
 
 from scaffolder import __version__, signals
-from scaffolder.cli import check, listing, new
+from scaffolder.cli import check, listing, new, serve
 from scaffolder.errors import ExitCode, Interrupted, ScaffoldError
 
 app = typer.Typer(
@@ -37,6 +37,7 @@ app = typer.Typer(
 app.command("new")(new.new)
 app.command("list")(listing.list_command)
 app.command("check")(check.check)
+app.command("serve")(serve.serve)
 
 
 def _show_version(value: bool) -> None:
