@@ -160,7 +160,7 @@ def parse(registry: Registry, items: Iterable[tuple[str, str]]) -> Selection:
         derive_names(name, reserved=registry.reserved_names)
     except UsageError as exc:
         raise BadRequest(str(exc), parameter="name", value=name, valid=NAME_RULE) from None
-    description = single.get("description")
+    description = single.get("description") or None  # an empty form field: the default
     data: dict[str, Any] = {}
     if description is not None:
         _check_description(description)
