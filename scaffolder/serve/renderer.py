@@ -188,6 +188,7 @@ class Renderer:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=folder,
+            env=_worker_env(),
             start_new_session=True,  # its own process group: killed whole at the time limit
         )
         try:
@@ -213,6 +214,13 @@ class Renderer:
             shutil.rmtree(folder, ignore_errors=True)
         self.renders += 1
         return Rendered(root=spec.names.project, files=files, seconds=time.monotonic() - started)
+
+
+def _worker_env() -> dict[str, str]:
+    """The worker imports this very scaffolder, installed or run from a source folder."""
+    home = str(Path(__file__).resolve().parent.parent.parent)
+    path = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": home + (os.pathsep + path if path else "")}
 
 
 def _answer(out: bytes) -> dict[str, Any] | None:
