@@ -20,10 +20,10 @@ from scaffolder.serve.selection import DEFAULT_NAME, MAX_DESCRIPTION, BadRequest
 _STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1d232a;background:#f6f7f9}
 header{background:#1d3557;color:#fff;padding:.8rem 1.5rem}header h1{margin:0;font-size:1.3rem}
-main{display:grid;grid-template-columns:minmax(22rem,34rem) 1fr;gap:1.5rem;padding:1.5rem}
+main{display:grid;grid-template-columns:minmax(22rem,34rem) minmax(0,1fr);gap:1.5rem;padding:1.5rem}
 fieldset{border:1px solid #ccd;border-radius:6px;margin:0 0 1rem;background:#fff}
 legend{font-weight:600}label{display:block;margin:.2rem 0}
-.choice small,.reason{color:#667;display:block;margin-left:1.6rem}
+.choice small,.reason{color:#667;display:block;margin-left:1.6rem;font-size:.85em}
 .reason{color:#a33}input[disabled]+span{color:#999}
 input[type=text]{width:95%;padding:.3rem}
 .actions button,.actions a{margin-right:.5rem}

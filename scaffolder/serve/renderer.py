@@ -208,7 +208,7 @@ class Renderer:
                 raise RenderFailed(f"the render failed: {tail[0]}")
             if not answer["ok"]:
                 raise RenderFailed(f"the render failed: {answer['message']}")
-            files = tuple(_read_tree(destination))
+            files = tuple(sorted(_read_tree(destination), key=lambda file: file.path))
         finally:
             await _stop(process)
             shutil.rmtree(folder, ignore_errors=True)
