@@ -493,3 +493,15 @@ def test_scaffold_serve_runs_on_uvicorn(fork: Path, tmp_path: Path) -> None:
         output, _ = server.communicate(timeout=10)
     assert "Uvicorn running on http://127.0.0.1:" in output
     assert str(fork) in output  # the one template it serves
+
+
+def test_help_imports_neither_starlette_nor_uvicorn() -> None:
+    code = (
+        "import sys; from scaffolder import cli; cli.run(['serve', '--help']); "
+        "print(sorted(m for m in ('starlette', 'uvicorn', 'copier') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert "--template PATH_OR_URL" in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -14,6 +14,7 @@ ran past the time limit.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from importlib import resources
@@ -69,6 +70,12 @@ def create_app(registry: Registry, renderer: Renderer) -> Starlette:
         )
         return HTMLResponse(html, status_code=400 if error else 200)
 
+    # The registry and the template are fixed at start-up: each version's body is built once.
+    bodies = {
+        version: json.dumps({"version": version, **metadata_v1(registry, renderer)}).encode()
+        for version in METADATA_VERSIONS
+    }
+
     async def metadata(request: Request) -> Response:
         version = _metadata_version(request.headers.get("accept", ""))
         if version is None:
@@ -80,9 +87,8 @@ def create_app(registry: Registry, renderer: Renderer) -> Starlette:
                 "(application/json is the latest)",
                 valid=offered,
             )
-        body = {"version": version, **metadata_v1(registry, renderer)}
-        return JSONResponse(
-            body, media_type=METADATA_TYPE.format(version), headers={"Vary": "Accept"}
+        return Response(
+            bodies[version], media_type=METADATA_TYPE.format(version), headers={"Vary": "Accept"}
         )
 
     async def preview(request: Request) -> Response:
