@@ -370,6 +370,34 @@ def test_preview_zip_and_tgz_from_one_render(
     assert list(workdir.iterdir()) == []
 
 
+def test_a_downloaded_project_updates_with_copier(tmp_path: Path) -> None:
+    """The answers file records the served template's source and version: after the template
+    moves on, `copier update` in the unpacked project brings the change."""
+    fork = make_fork(tmp_path / "template")
+    source = resolve_template(str(fork))
+    app, _ = app_for(source, Registry.load(fork), tmp_path / "work")
+    with TestClient(app) as client:
+        archive = client.get("/starter.zip?name=shop&framework=starlette&extensions=")
+    assert archive.status_code == 200, archive.text
+    with zipfile.ZipFile(io.BytesIO(archive.content)) as unzipped:
+        unzipped.extractall(tmp_path / "unzipped")  # noqa: S202 - our own archive
+    project = tmp_path / "unzipped" / "shop"
+    for args in (["init", "--quiet"], ["add", "--all"], ["commit", "--quiet", "-m", "start"]):
+        subprocess.run(["git", *args], cwd=project, check=True, capture_output=True)
+    (fork / "templates" / "common" / "scripts" / "hello.sh").write_text("#!/bin/sh\necho v2\n")
+    commit(fork, "v2", tag="v2.0.0")
+    update = subprocess.run(
+        [sys.executable, "-m", "copier", "update", "--defaults", "--skip-answered"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert update.returncode == 0, update.stderr
+    assert (project / "scripts" / "hello.sh").read_text() == "#!/bin/sh\necho v2\n"
+    assert yaml.safe_load((project / ".copier-answers.yml").read_text())["_commit"] == "v2.0.0"
+
+
 def test_the_cache_key_holds_every_answer(
     fork_source: TemplateSource, fork_registry: Registry, tmp_path: Path
 ) -> None:
