@@ -32,7 +32,7 @@ from scaffolder import toolchain
 from scaffolder.registry import Registry
 from scaffolder.serve.app import METADATA_TYPE, create_app
 from scaffolder.serve.renderer import File, Limits, Rendered, Renderer
-from scaffolder.serve.selection import PARAMETERS, Selection
+from scaffolder.serve.selection import PARAMETERS, Selection, parse
 from scaffolder.template import TemplateSource, resolve_template
 
 from .templates import commit, fork_template
@@ -450,6 +450,31 @@ def test_a_render_past_the_time_limit_is_stopped(
     assert "longer than 0.2 s" in answer.json()["error"]
     assert answer.headers["retry-after"]
     assert list(workdir.iterdir()) == []
+
+
+def test_a_shared_render_whose_request_went_away_is_rendered_again(
+    fork_source: TemplateSource, fork_registry: Registry, tmp_path: Path
+) -> None:
+    class Slow(FakeRenderer):
+        async def _render(self, selection: Selection) -> Rendered:
+            await asyncio.sleep(0.2)
+            return await super()._render(selection)
+
+    renderer = Slow(fork_source, limits=Limits(lock=False), workdir=tmp_path)
+    selection = parse(fork_registry, [("name", "shared")])
+
+    async def scenario() -> Rendered:
+        owner = asyncio.create_task(renderer.render(selection))
+        await asyncio.sleep(0.05)
+        sharer = asyncio.create_task(renderer.render(selection))
+        await asyncio.sleep(0.05)
+        owner.cancel()  # its client went away
+        return await sharer
+
+    rendered = asyncio.run(scenario())
+    assert rendered.root == "shared"
+    assert renderer.renders == 1  # the cancelled one never finished; the sharer's did
+    assert renderer.cached(selection) is rendered
 
 
 # -- any query: never a 500 ---------------------------------------------------------------------

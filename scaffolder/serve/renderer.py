@@ -125,7 +125,13 @@ class Renderer:
             return found
         key = self._key(selection)
         if (running := self._running.get(key)) is not None:
-            return await asyncio.shield(running)
+            try:
+                return await asyncio.shield(running)
+            except asyncio.CancelledError:
+                if not running.cancelled():
+                    raise  # this request was cancelled, not the render it shared
+                # The request that ran the render went away; render for this one.
+                return await self.render(selection)
         limits = self.limits
         if self._waiting_or_running >= limits.concurrency + limits.queue:
             raise Busy(
@@ -144,6 +150,9 @@ class Renderer:
             self._store(key, rendered)
             future.set_result(rendered)
             return rendered
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # retrieved: no "never retrieved" warning when nobody shares it
@@ -180,8 +189,11 @@ class Renderer:
             "destination": str(destination),
             "lock": self.limits.lock,
         }
+        # -P: the working folder (where the project is written) is not on sys.path.
+        isolate = ["-P"] if sys.version_info >= (3, 11) else []
         process = await asyncio.create_subprocess_exec(
             sys.executable,
+            *isolate,
             "-m",
             "scaffolder.serve.worker",
             stdin=subprocess.PIPE,
