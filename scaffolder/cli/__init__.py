@@ -22,7 +22,7 @@ from typing import Annotated
 import typer
 
 from scaffolder import __version__, signals
-from scaffolder.cli import check, config, lifecycle, listing, new
+from scaffolder.cli import check, config, lifecycle, listing, new, serve
 from scaffolder.errors import ExitCode, Interrupted, ScaffoldError
 
 app = typer.Typer(
@@ -43,6 +43,7 @@ app.command("add")(lifecycle.add)
 app.command("remove")(lifecycle.remove)
 app.command("check-update")(lifecycle.check_update)
 app.add_typer(config.app, name="config")
+app.command("serve")(serve.serve)
 
 
 def _show_version(value: bool) -> None:
