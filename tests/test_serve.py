@@ -177,7 +177,8 @@ def test_metadata_refuses_an_unknown_version_with_406(fake_client: TestClient, a
             ["-f", UNSUPPORTED[1], "--with", UNSUPPORTED[0]],
             "with",
         ),
-        ("without=docker", ["--without", "docker"], "with"),  # compose needs docker
+        # compose needs docker: asked for together with --without docker
+        ("with=compose&without=docker", ["--with", "compose", "--without", "docker"], "with"),
         (
             "with=sqlite,postgres&framework=fastapi",
             ["-f", "fastapi", "--with", "sqlite,postgres"],
@@ -224,6 +225,15 @@ def test_bad_parameters_are_400_with_the_cli_message(
         ("with=" + "&with=".join(["docker"] * 65), "with"),
     ],
 )
+def test_without_an_extension_drops_what_needs_it_as_the_cli_does(
+    fake_client: TestClient,
+) -> None:
+    """`scaffold new --without docker` drops compose (it needs docker); the API does the same."""
+    answer = fake_client.get("/preview?framework=flask&without=docker")
+    assert answer.status_code == 200, answer.text
+    assert not {"docker", "compose"} & set(answer.json()["extensions"])
+
+
 def test_parameters_never_reach_a_path_or_template(
     fake_client: TestClient, query: str, parameter: str
 ) -> None:
