@@ -212,6 +212,15 @@ def test_bad_parameters_are_400_with_the_cli_message(
         assert (again.status_code, again.json()) == (400, body)
 
 
+def test_without_an_extension_drops_what_needs_it_as_the_cli_does(
+    fake_client: TestClient,
+) -> None:
+    """`scaffold new --without docker` drops compose (it needs docker); the API does the same."""
+    answer = fake_client.get("/preview?framework=flask&without=docker")
+    assert answer.status_code == 200, answer.text
+    assert not {"docker", "compose"} & set(answer.json()["extensions"])
+
+
 @pytest.mark.parametrize(
     ("query", "parameter"),
     [
@@ -225,15 +234,6 @@ def test_bad_parameters_are_400_with_the_cli_message(
         ("with=" + "&with=".join(["docker"] * 65), "with"),
     ],
 )
-def test_without_an_extension_drops_what_needs_it_as_the_cli_does(
-    fake_client: TestClient,
-) -> None:
-    """`scaffold new --without docker` drops compose (it needs docker); the API does the same."""
-    answer = fake_client.get("/preview?framework=flask&without=docker")
-    assert answer.status_code == 200, answer.text
-    assert not {"docker", "compose"} & set(answer.json()["extensions"])
-
-
 def test_parameters_never_reach_a_path_or_template(
     fake_client: TestClient, query: str, parameter: str
 ) -> None:
