@@ -77,6 +77,9 @@ class DockerOptions:
     # Only these case ids get the docker step; None: every case whose starter has a Dockerfile.
     cases: frozenset[str] | None = None
     run_id: str = field(default_factory=lambda: secrets.token_hex(4))
+    # Untagged images the builds made (the legacy builder's build stages and layers): kept as
+    # the cache of later cases of this run, removed by `sweep()` once no build runs.
+    leftovers: set[str] = field(default_factory=set, compare=False, hash=False)
 
     def wants(self, case: Case) -> bool:
         return self.cases is None or case.id in self.cases
@@ -127,7 +130,7 @@ def require_engine(children: Children, *, compose: bool) -> None:
 
 def sweep(children: Children, options: DockerOptions) -> None:
     """Remove every container, volume and image labelled with this run (what a failure or an
-    interrupt left); compose networks too."""
+    interrupt left), compose networks too, and the untagged images its builds made."""
     docker = shutil.which("docker") or "docker"
     env = options.env()
     cwd = Path(tempfile.gettempdir())
@@ -143,6 +146,16 @@ def sweep(children: Children, options: DockerOptions) -> None:
         found = sorted(set(output.split())) if code == 0 else []
         if found:
             children.run([docker, *removal, *found], cwd, env, timeout=120)
+    if options.leftovers:
+        # Only the dangling ones (a build stage's last image: untagged, no child); removing one
+        # removes its untagged parents with it. Tagged images (the base images) are never named.
+        code, output = children.run(
+            [docker, "image", "ls", "-q", "--filter", "dangling=true"], cwd, env, timeout=60
+        )
+        dangling = sorted(options.leftovers & set(output.split())) if code == 0 else []
+        if dangling:
+            children.run([docker, "rmi", *dangling], cwd, env, timeout=300)
+        options.leftovers.clear()
 
 
 def _slug(text: str) -> str:
@@ -255,7 +268,8 @@ class DockerStep:
         args = ["build", "--force-rm", "--label", self.options.label, "-t", self.image]
         if self.host_network:
             args += ["--network", "host"]
-        code, _ = self._docker(*args, ".", timeout=BUILD_TIMEOUT)
+        code, output = self._docker(*args, ".", timeout=BUILD_TIMEOUT)
+        self.options.leftovers.update(re.findall(r"^ ---> ([0-9a-f]{12})\s*$", output, re.M))
         if code != 0:
             raise self._fail("the image did not build (the build's output is above)")
         code, size = self._docker(
