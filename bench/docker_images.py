@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -31,7 +32,7 @@ def main() -> int:
     args = parser.parse_args()
     registry = Registry.load(REPO)
     env = dict(os.environ)
-    build = ["docker", "build", "--force-rm", "-q"]
+    build = ["docker", "build", "--force-rm"]
     if args.network == "host":
         env["DOCKER_BUILDKIT"] = "0"
         build += ["--network", "host"]
@@ -50,14 +51,22 @@ def main() -> int:
             )  # fmt: skip
             tag = f"bench-docker/{name}:latest"
             started = time.perf_counter()
-            subprocess.run([*build, "-t", tag, str(project)], check=True, env=env,
-                           capture_output=True)  # fmt: skip
+            done = subprocess.run([*build, "-t", tag, str(project)], check=True, env=env,
+                                  capture_output=True, text=True)  # fmt: skip
             seconds = time.perf_counter() - started
+            # The build stage's images (untagged, dangling once the tag is gone): removed too.
+            layers = set(re.findall(r"^ ---> ([0-9a-f]{12})\s*$", done.stdout, re.M))
             size = subprocess.run(
                 ["docker", "image", "inspect", "--format", "{{.Size}}", tag],
                 check=True, capture_output=True, text=True,
             ).stdout  # fmt: skip
             subprocess.run(["docker", "rmi", tag], check=True, capture_output=True)
+            dangling = subprocess.run(
+                ["docker", "image", "ls", "-q", "--filter", "dangling=true"],
+                check=True, capture_output=True, text=True,
+            ).stdout.split()  # fmt: skip
+            if stale := sorted(layers & set(dangling)):
+                subprocess.run(["docker", "rmi", *stale], check=False, capture_output=True)
             print(f"| {name} | {python} | {seconds:.1f} s | {int(size) / 1e6:.0f} MB |", flush=True)
     return 0
 
