@@ -15,8 +15,11 @@ For a case whose starter has a Dockerfile, the `docker` step:
    the database is healthy (compose.yaml's `depends_on: service_healthy`); the contract through
    the app, then `docker compose down -v`.
 
-Every container, volume and image it makes carries the label `scaffolder.check=<run id>`: each is
-removed when its part ends, and `sweep()` removes whatever an interrupt or a crash left.
+Every container, volume and image it makes carries the label `scaffolder.check=<run id>`:
+containers and volumes are removed when their part ends; images (and the untagged build stages)
+by `sweep()` at the end of the run, once no build runs (removing an image while another case
+builds can remove a cached layer that build is using); `sweep()` also removes whatever an
+interrupt or a crash left.
 
 Networking (`--docker-network`): `bridge` (a normal host) publishes the container's port on
 127.0.0.1 and lets compose make its network; `host` (a machine whose engine runs without a
@@ -230,8 +233,9 @@ class DockerStep:
             passed = True
         except StepFailed:
             passed = False
-        finally:
-            self._docker("rmi", "-f", self.image, timeout=120, quiet=True)
+        # The image stays until `sweep()` at the end of the run: removing it here also removed
+        # untagged parent layers that a concurrent case's build had just taken from the cache
+        # ("unknown parent image ID"), measured in CI with two jobs.
         return passed, self.log.text
 
     # -- helpers ---------------------------------------------------------------------------
