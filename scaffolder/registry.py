@@ -178,6 +178,10 @@ class Service:
     label: str
     image: str  # the container image compose and the generated CI use
     port: str = ""  # the port it listens on
+    # The variable its image reads for another port (PGPORT): `scaffold check --docker
+    # --docker-network host` gives the service a free port through it, as host networking
+    # shares the machine's ports; "" = it keeps `port`.
+    port_env: str = ""
     # The container's settings with example values; compose takes them from .env.
     environment: Mapping[str, str] = field(default_factory=dict)
     # Names in `environment` that compose requires from .env (no default: a password).

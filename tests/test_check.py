@@ -13,6 +13,7 @@ import pytest
 from scaffolder.registry import Registry
 
 from .conftest import scaffold_process
+from .dockerenv import NETWORK, ci_docker_cases, engine_problem, engine_required
 from .templates import commit, fork_template
 
 pytestmark = pytest.mark.starter
@@ -93,11 +94,22 @@ def test_list_json_reports_the_cases(tmp_path: Path, registry: Registry) -> None
     assert {case["framework"] for case in listing["cases"]} == set(registry.frameworks)
 
 
-def test_the_default_matrix_passes(tmp_path: Path) -> None:
-    """The full default set: every framework with its defaults and every allowed pair."""
+def test_the_default_matrix_passes(tmp_path: Path, registry: Registry) -> None:
+    """The full default set: every framework with its defaults and every allowed pair.
+
+    With a Docker engine (always in CI: SCAFFOLDER_REQUIRE_DOCKER), the same run also builds and
+    runs the images of every framework's default case and of the compose + database case of one
+    sync and one async framework (`--docker --docker-case`): those cases are in the matrix
+    already, so nothing is installed or tested twice for them."""
     listing = json.loads(scaffold_check("--list", "--json", cwd=tmp_path).stdout)
     report = tmp_path / "junit.xml"
-    done = scaffold_check("--jobs", "2", "--junit", str(report), cwd=tmp_path)
+    docker: list[str] = []
+    if engine_required() or engine_problem() is None:
+        docker = [case.id for case in ci_docker_cases(registry)]
+    docker_args = ["--docker", "--docker-network", NETWORK] if docker else []
+    for case_id in docker:
+        docker_args += ["--docker-case", case_id]
+    done = scaffold_check("--jobs", "2", "--junit", str(report), *docker_args, cwd=tmp_path)
     assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-5000:]
     suite = ET.parse(report).getroot()
     assert suite.get("failures") == "0"
@@ -108,3 +120,4 @@ def test_the_default_matrix_passes(tmp_path: Path) -> None:
         steps = case.findtext("system-out") or ""
         for step in ("render", "install", "pytest", "ruff", "ruff-format", "mypy", "serve"):
             assert f"{step}: passed" in steps, (case.get("name"), steps)
+        assert ("docker: passed" in steps) == (case.get("name") in docker), steps

@@ -157,6 +157,10 @@ def test_json_view_lists_support_and_reasons() -> None:
         ),
         (lambda d: d.update(frameworkz={}), "frameworkz: unknown key (did you mean frameworks?)"),
         (
+            lambda d: d["services"]["postgresql"].update(port_evn="PGPORT"),
+            "services.postgresql.port_evn: unknown key (did you mean port_env?)",
+        ),
+        (
             lambda d: d["frameworks"]["flask"].update(dependencies="flask"),
             "frameworks.flask.dependencies: expected a list of strings, got the string 'flask'",
         ),

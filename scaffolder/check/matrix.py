@@ -113,7 +113,7 @@ def pairwise_cases(registry: Registry, scope: Scope) -> list[Case]:
         )
     names = list(registry.extensions)
     pairs_of = {case: _pairs(case.values(names)) for case in candidates}
-    seeds = [_default_case(registry, fw, scope) for fw in scope.frameworks]
+    seeds = [default_case(registry, fw, scope) for fw in scope.frameworks]
     seeds += glue_cases(registry, scope)
     seeds = [case for case in dict.fromkeys(seeds) if case in pairs_of]
     return _greedy_cover(candidates, pairs_of, seeds)
@@ -138,7 +138,7 @@ def glue_cases(registry: Registry, scope: Scope) -> list[Case]:
     for framework in scope.frameworks:
         versions = [v for v in registry.python_versions_for(framework) if v in scope.pythons]
         for python in dict.fromkeys(versions[:1] + versions[-1:]):
-            base = _default_case(registry, framework, scope)
+            base = default_case(registry, framework, scope)
             for name, ext in registry.extensions.items():
                 if not carries_glue(ext) or name in scope.excluded_extensions:
                     continue
@@ -203,7 +203,8 @@ def parse_shard(spec: str) -> tuple[int, int]:
     return index, total
 
 
-def _default_case(registry: Registry, framework: str, scope: Scope) -> Case:
+def default_case(registry: Registry, framework: str, scope: Scope) -> Case:
+    """The framework's default starter within the scope (its default Python and extensions)."""
     python = registry.default_python_for(framework)
     if python not in scope.pythons:
         python = scope.pythons[-1]

@@ -53,6 +53,7 @@ from scaffolder.registry import Registry
 from scaffolder.template import TemplateSource
 
 if TYPE_CHECKING:
+    from scaffolder.check.docker import DockerOptions
     from scaffolder.check.services import Services
 
 PROJECT_NAME = "check-starter"
@@ -185,8 +186,11 @@ class CaseRunner:
         on_step: StepCallback | None = None,
         children: Children | None = None,
         services: Services | None = None,
+        docker: DockerOptions | None = None,
     ) -> None:
         self.template = template
+        # `--docker`: build and run the image of each case whose starter has a Dockerfile.
+        self.docker = docker
         # Servers the cases' extensions need (PostgreSQL), started by the caller; None: none.
         self.services = services
         self.trust = trust
@@ -414,7 +418,32 @@ class CaseRunner:
                     tool(str(bin_dir / "pre-commit"), "validate-config", ".pre-commit-config.yaml"),
                 )
             )
+        docker = self.docker
+        if docker and case and docker.wants(case) and (project / "Dockerfile").is_file():
+            checks.append(
+                ("docker", lambda name, case, project: self._docker(name, case, project, env))
+            )
         return checks
+
+    def _docker(self, name: str, case: Case, project: Path, env: dict[str, str]) -> StepResult:
+        """Build the starter's image and run it for real (scaffolder.check.docker)."""
+        from scaffolder.check.docker import DockerStep, case_settings
+
+        options = self.docker
+        if options is None:
+            return StepResult(name, False, 0.0, "docker", "this run was not asked for --docker")
+        started = time.perf_counter()
+        step = DockerStep(
+            self.registry,
+            self.children,
+            options,
+            case,
+            project,
+            case_settings(self.registry, case, env),
+        )
+        passed, output = step.run()
+        command = f"docker build, run, probe ({options.network} network)"
+        return StepResult(name, passed, time.perf_counter() - started, command, output)
 
     def _serve(self, name: str, case: Case, project: Path, env: dict[str, str]) -> StepResult:
         """Run the extensions' prepare commands (migrations), start the production server on a

@@ -75,6 +75,34 @@ def check(
     keep: Annotated[
         bool, typer.Option("--keep", help="Keep every case's folder, not only the failing ones.")
     ] = False,
+    docker: Annotated[
+        bool,
+        typer.Option(
+            "--docker",
+            help="Also build each case's image from its Dockerfile and run it for real: "
+            "read-only as compose runs it, the HTTP contract from outside, a non-root user, a "
+            "healthy HEALTHCHECK; with compose and a database, `docker compose up`. Needs a "
+            "reachable Docker engine (and Compose v2 for the database cases).",
+        ),
+    ] = False,
+    docker_network: Annotated[
+        str,
+        typer.Option(
+            "--docker-network",
+            metavar="bridge|host",
+            help="With --docker: `bridge` (a normal host: ports published on 127.0.0.1) or "
+            "`host` (an engine without a bridge: host networking, free loopback ports).",
+        ),
+    ] = "bridge",
+    docker_case: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--docker-case",
+            metavar="ID[,ID]",
+            help="With --docker: the docker step only for these case ids (see --list); "
+            "repeatable. Default: every case whose starter has a Dockerfile.",
+        ),
+    ] = None,
     template: TemplateOption = None,
     vcs_ref: VcsRefOption = None,
     trust: TrustOption = False,
@@ -117,6 +145,20 @@ def check(
     total = len(cases)
     if shard:
         cases = matrix.shard(cases, shard)
+    docker_ids = answers.split_csv(docker_case or [])
+    if (docker_ids or docker_network != "bridge") and not docker:
+        raise UsageError("--docker-case and --docker-network need --docker")
+    from scaffolder.check.docker import NETWORKS, DockerOptions
+
+    if docker_network not in NETWORKS:
+        raise UsageError(f"--docker-network {docker_network!r}: choose from {', '.join(NETWORKS)}")
+    if unknown := sorted(set(docker_ids) - {case.id for case in cases}):
+        raise UsageError(f"--docker-case names no case of this check: {', '.join(unknown)}")
+    docker_options = (
+        DockerOptions(network=docker_network, cases=frozenset(docker_ids) or None)
+        if docker
+        else None
+    )
 
     if list_only:
         if as_json:
@@ -148,6 +190,17 @@ def check(
         # One server per service the cases need (PostgreSQL), before any case: a missing one is
         # one line and no case runs.
         services.start(name for case in cases for name in services.needed(case.extensions))
+        if docker_options is not None:
+            from scaffolder.check.docker import require_engine
+
+            require_engine(
+                children,
+                compose=any(
+                    "compose" in case.extensions and services.needed(case.extensions)
+                    for case in cases
+                    if docker_options.wants(case)
+                ),
+            )
         made: Path | None
         if workdir is None:
             root = made = Path(tempfile.mkdtemp(prefix="scaffold-check-"))
@@ -155,16 +208,30 @@ def check(
             root, made = workdir, next(reversed(missing_parents(workdir)), None)
             root.mkdir(parents=True, exist_ok=True)
         runner = CaseRunner(
-            source, registry, root, trust=trust, children=children, services=services
+            source,
+            registry,
+            root,
+            trust=trust,
+            children=children,
+            services=services,
+            docker=docker_options,
         )
-        outcome = run_cases(
-            runner,
-            cases,
-            jobs=jobs or os.cpu_count() or 1,
-            keep=keep,
-            progress=Progress(out, len(cases)),
-            interrupts=interrupts,
-        )
+        try:
+            outcome = run_cases(
+                runner,
+                cases,
+                jobs=jobs or os.cpu_count() or 1,
+                keep=keep,
+                progress=Progress(out, len(cases)),
+                interrupts=interrupts,
+            )
+        finally:
+            if docker_options is not None:
+                from scaffolder.check.docker import sweep
+                from scaffolder.check.steps import Children as Sweeper
+
+                # Its own Children: an interrupt stopped the run's, and refuses new ones.
+                sweep(Sweeper(), docker_options)
         if not interrupts.received:
             print_summary(out, outcome.results, kept=keep)
             if junit:
