@@ -1,5 +1,7 @@
-"""Every framework's default starter, rendered by plain Copier (pytest-copie) and by
-`scaffold new`, installs and passes its own tests, linters, type checker, server and file lints."""
+"""Every framework's default starter, rendered by plain Copier (pytest-copie), is `scaffold
+new`'s byte for byte; one of each kind of handlers and layout, and the database, add-and-remove
+and README starters, install and pass their own tests, linters, type checker, server and file
+lints. (Every framework's default starter passes them in scaffold check's default set.)"""
 
 from __future__ import annotations
 
@@ -35,6 +37,13 @@ FRAMEWORKS = list(REGISTRY.frameworks)
 DATABASES = list(REGISTRY.groups().get(DATABASE_GROUP, ()))
 # A framework of each kind of handlers (sync, async), for tests that need one concrete starter.
 BY_HANDLERS = {fw.handlers: name for name, fw in reversed(REGISTRY.frameworks.items())}
+# A framework of each kind of handlers and of each layout (src/, root): plain Copier's starter
+# runs every check for these; for every other framework it must equal `scaffold new`'s, byte for
+# byte, and scaffold check's default set runs every framework's default starter through the same
+# checks (tests/test_check.py), so its greenness follows without a second install.
+BY_KIND_AND_LAYOUT = sorted(
+    {(fw.handlers, fw.layout): name for name, fw in reversed(REGISTRY.frameworks.items())}.values()
+)
 # pytest's summary when every test ran and passed: nothing failed, skipped or errored.
 ALL_PASSED = re.compile(r"^=*\s*\d+ passed in [\d.]+s", re.MULTILINE)
 ALL_STEPS = [
@@ -65,7 +74,7 @@ def all_steps(framework: str) -> list[str]:
     return steps[:at] + own + steps[at:]
 
 
-@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("framework", BY_KIND_AND_LAYOUT)
 def test_plain_copier_starter_passes_every_check(
     copie: Any, framework: str, template: TemplateSource, registry: Registry, tmp_path: Path
 ) -> None:
@@ -168,42 +177,51 @@ def test_starter_passes_every_check_after_add_and_after_remove(
         subprocess.run(["git", "commit", "--quiet", "-m", operation], cwd=project, check=True)
 
 
+def _files(root: Path) -> dict[str, bytes]:
+    # .copier-answers.yml records where each came from (a checkout, a commit): not content.
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and path.name != ".copier-answers.yml" and ".git" not in path.parts
+    }
+
+
+def _same_as_scaffold_new(
+    copie: Any, tmp_path: Path, framework: str, options: list[str], answers: dict[str, str]
+) -> Path:
+    created = scaffold_process(
+        "new", "shop", "-f", framework, *options, "--defaults", "--no-git", "--no-lock",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    rendered = copie.copy(
+        extra_answers={"project_name": "shop", "framework": framework, **answers},
+        template_dir=REPO,
+    )
+    assert rendered.exit_code == 0, rendered.exception
+    ours, theirs = _files(tmp_path / "shop"), _files(rendered.project_dir)
+    assert sorted(ours) == sorted(theirs)
+    assert [name for name in ours if ours[name] != theirs[name]] == []
+    return Path(rendered.project_dir)
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_plain_copier_renders_what_scaffold_new_does(
+    copie: Any, framework: str, tmp_path: Path
+) -> None:
+    """Every framework's default starter: plain Copier's files are `scaffold new`'s."""
+    _same_as_scaffold_new(copie, tmp_path, framework, [], {})
+
+
 @pytest.mark.parametrize("database", DATABASES)
 def test_plain_copier_with_the_database_answer_renders_what_scaffold_new_does(
     copie: Any, database: str, registry: Registry, tmp_path: Path
 ) -> None:
     framework = BY_HANDLERS.get("async", registry.default_framework)
-    created = scaffold_process(
-        "new",
-        "shop",
-        "-f",
-        framework,
-        "--with",
-        database,
-        "--defaults",
-        "--no-git",
-        "--no-lock",
-        cwd=tmp_path,
+    project = _same_as_scaffold_new(
+        copie, tmp_path, framework, ["--with", database], {"database": database}
     )
-    assert created.returncode == 0, created.stderr
-    rendered = copie.copy(
-        extra_answers={"project_name": "shop", "framework": framework, "database": database},
-        template_dir=REPO,
-    )
-    assert rendered.exit_code == 0, rendered.exception
-
-    def files(root: Path) -> dict[str, bytes]:
-        # .copier-answers.yml records where each came from (a checkout, a commit): not content.
-        return {
-            path.relative_to(root).as_posix(): path.read_bytes()
-            for path in sorted(root.rglob("*"))
-            if path.is_file() and path.name != ".copier-answers.yml" and ".git" not in path.parts
-        }
-
-    ours, theirs = files(tmp_path / "shop"), files(rendered.project_dir)
-    assert sorted(ours) == sorted(theirs)
-    assert [name for name in ours if ours[name] != theirs[name]] == []
-    answers = (rendered.project_dir / ".copier-answers.yml").read_text()
+    answers = (project / ".copier-answers.yml").read_text()
     assert f"database: {database}" in answers
 
 
