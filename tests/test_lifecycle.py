@@ -60,7 +60,7 @@ def template(tmp_path: Path) -> Path:
     return fork_template(tmp_path / "template")
 
 
-def generate(scaffold: Any, template: Path, *args: str, name: str = "shop") -> Path:
+def generate(scaffold: Any, template: Path | str, *args: str, name: str = "shop") -> Path:
     result = scaffold(
         "new", name, "-f", "bottle", "--defaults", "--no-lock", "--template", str(template), *args
     )
@@ -377,6 +377,20 @@ def test_vcs_ref_renders_that_version_and_update_brings_it_forward(
     listed = scaffold("list", "--template", str(template), "--vcs-ref", "v1.0.0", "--json")
     assert listed.code == 0, listed.err
     missing = scaffold("list", "--template", str(template), "--vcs-ref", "v7")
+    assert missing.code == 1
+    assert "has no such version" in error_line(missing)
+
+
+def test_a_git_url_template_at_a_version(scaffold: Any, template: Path) -> None:
+    """--template as a git URL with --vcs-ref: Copier clones it, the version is fetched."""
+    release(template)
+    url = f"git+file://{template}"
+    project = generate(scaffold, url, "--vcs-ref", "v1.0.0")
+    assert answers_of(project)["_commit"] == "v1.0.0"
+    assert ".idea/" not in (project / ".gitignore").read_text()
+    listed = scaffold("list", "--template", url, "--vcs-ref", "v1.0.0", "--json")
+    assert listed.code == 0, listed.err
+    missing = scaffold("list", "--template", url, "--vcs-ref", "v7")
     assert missing.code == 1
     assert "has no such version" in error_line(missing)
 
