@@ -566,10 +566,13 @@ def wait_for_health(process: subprocess.Popen[bytes], url: str, timeout: float) 
 
 
 def stop(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
-    """SIGTERM the process group `process` leads, SIGKILL it after `grace` seconds; then
-    SIGKILL the group once more, so no member (a server's worker) outlives its leader."""
+    """SIGTERM `process`, the group's leader, as `docker stop` does to a container's PID 1: a
+    server stops its own workers. SIGKILL the whole group after `grace` seconds, so no member
+    (a server's worker) outlives its leader. (Sanic's main process, given SIGTERM together
+    with its multiprocessing manager, printed an uncaught EOFError from the manager's pipe.)"""
     if process.poll() is None:
-        signal_group(process, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signal.SIGTERM)
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=grace)
     signal_group(process, signal.SIGKILL)
