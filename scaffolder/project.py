@@ -316,3 +316,36 @@ def _run(args: list[str], cwd: Path, *, timeout: float) -> subprocess.CompletedP
 def _tail(text: str) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return lines[-1] if lines else "no output"
+
+
+def worker_request(template: TemplateSource, **fields: Any) -> dict[str, Any]:
+    """A request for a render in a worker process of its own (scaffold check's and scaffold
+    serve's: Copier changes the process-wide working directory while it renders), as JSON data:
+    the template, then `plan()`'s inputs and `create()`'s options, read by create_from_request."""
+    source = {"src": template.src, "local_root": str(template.local_root)}
+    return {"template": {**source, "vcs_ref": template.vcs_ref}, **fields}
+
+
+def create_from_request(request: Mapping[str, Any]) -> CreatedProject:
+    """plan() then create() for a worker_request(): name, framework, python, extensions and
+    destination, optionally data (the other questions' answers), trust, git and lock."""
+    found = request["template"]
+    template = TemplateSource(
+        src=found["src"], local_root=Path(found["local_root"]), vcs_ref=found["vcs_ref"]
+    )
+    spec = plan(
+        Registry.load(template.local_root),
+        name=request["name"],
+        framework=request["framework"],
+        python=request["python"],
+        extensions=request["extensions"],
+        data=request.get("data"),
+    )
+    return create(
+        spec,
+        Path(request["destination"]),
+        template=template,
+        trust=request.get("trust", False),
+        git=request.get("git", True),
+        lock=request.get("lock", True),
+    )

@@ -13,33 +13,15 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 from scaffolder.check.steps import RESULT_MARKER
 from scaffolder.errors import ScaffoldError
-from scaffolder.project import create, plan
-from scaffolder.registry import Registry
-from scaffolder.template import TemplateSource
+from scaffolder.project import create_from_request
 
 
 def main(argv: list[str]) -> int:
-    request = json.loads(argv[0])
-    template = TemplateSource(
-        src=request["template"]["src"],
-        local_root=Path(request["template"]["local_root"]),
-        vcs_ref=request["template"]["vcs_ref"],
-    )
     try:
-        spec = plan(
-            Registry.load(template.local_root),
-            name=request["name"],
-            framework=request["framework"],
-            python=request["python"],
-            extensions=request["extensions"],
-        )
-        created = create(
-            spec, Path(request["destination"]), template=template, trust=request["trust"]
-        )
+        created = create_from_request(json.loads(argv[0]))
         answer = {"ok": True, "locked": created.locked, "messages": created.warnings}
     except ScaffoldError as exc:
         answer = {"ok": False, "locked": False, "messages": [str(exc)]}

@@ -49,6 +49,7 @@ from scaffolder import toolchain
 from scaffolder.check import workflows
 from scaffolder.check.http_probe import probe
 from scaffolder.check.matrix import Case
+from scaffolder.project import worker_request
 from scaffolder.registry import Registry
 from scaffolder.template import TemplateSource
 
@@ -280,19 +281,15 @@ class CaseRunner:
         if project.parent.exists():
             shutil.rmtree(project.parent)
         project.parent.mkdir(parents=True)
-        request = {
-            "template": {
-                "src": self.template.src,
-                "local_root": str(self.template.local_root),
-                "vcs_ref": self.template.vcs_ref,
-            },
-            "trust": self.trust,
-            "name": PROJECT_NAME,
-            "framework": case.framework,
-            "python": case.python,
-            "extensions": list(case.extensions),
-            "destination": str(project),
-        }
+        request = worker_request(
+            self.template,
+            trust=self.trust,
+            name=PROJECT_NAME,
+            framework=case.framework,
+            python=case.python,
+            extensions=list(case.extensions),
+            destination=str(project),
+        )
         # -P: the case folder (the cwd) is not put on sys.path, whatever it holds; the folder
         # scaffolder is imported from here is, when it is not a site-packages (a source folder
         # run without installing), so the worker runs the same code.

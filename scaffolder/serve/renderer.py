@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scaffolder.project import worker_request
 from scaffolder.serve.selection import Selection
 from scaffolder.template import TemplateSource
 
@@ -175,20 +176,17 @@ class Renderer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix="scaffold-serve-", dir=self.workdir))
         destination = folder / spec.names.project
-        request = {
-            "template": {
-                "src": self.template.src,
-                "local_root": str(self.template.local_root),
-                "vcs_ref": self.template.vcs_ref,
-            },
-            "name": selection.typed_name,
-            "framework": spec.framework,
-            "python": spec.python_version,
-            "extensions": list(spec.extensions),
-            "data": dict(spec.data),
-            "destination": str(destination),
-            "lock": self.limits.lock,
-        }
+        request = worker_request(
+            self.template,
+            name=selection.typed_name,
+            framework=spec.framework,
+            python=spec.python_version,
+            extensions=list(spec.extensions),
+            data=dict(spec.data),
+            destination=str(destination),
+            git=False,
+            lock=self.limits.lock,
+        )
         # -P: the working folder (where the project is written) is not on sys.path.
         isolate = ["-P"] if sys.version_info >= (3, 11) else []
         process = await asyncio.create_subprocess_exec(

@@ -10,33 +10,14 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 from scaffolder.errors import ScaffoldError, UsageError
-from scaffolder.project import create, plan
-from scaffolder.registry import Registry
-from scaffolder.template import TemplateSource
+from scaffolder.project import create_from_request
 
 
 def main() -> int:
-    request = json.loads(sys.stdin.read())
-    template = TemplateSource(
-        src=request["template"]["src"],
-        local_root=Path(request["template"]["local_root"]),
-        vcs_ref=request["template"]["vcs_ref"],
-    )
     try:
-        spec = plan(
-            Registry.load(template.local_root),
-            name=request["name"],
-            framework=request["framework"],
-            python=request["python"],
-            extensions=request["extensions"],
-            data=request["data"],
-        )
-        created = create(
-            spec, Path(request["destination"]), template=template, git=False, lock=request["lock"]
-        )
+        created = create_from_request(json.loads(sys.stdin.read()))
         answer = {"ok": True, "warnings": created.warnings}
     except ScaffoldError as exc:
         kind = "usage" if isinstance(exc, UsageError) else "failure"
