@@ -221,7 +221,8 @@ def bench_database(
                     "starter": (modules, app_env),
                 }
                 cwd = {"bare": BARE / framework if root else project, "starter": project}
-                # The apps' own cost per POST + GET, in-process: no server, less noise.
+                # The apps' own cost per POST + GET, in-process: no server, less noise. The
+                # figures are db_cost.py's last line (Sanic prints its own lines to stdout).
                 cost = {
                     kind: tuple(
                         float(number)
@@ -229,7 +230,7 @@ def bench_database(
                             [str(python), str(REPO / "bench" / "db_cost.py"), fw.kind,
                              f"{package}.app", "300"],
                             cwd=project, env=kind_env, capture_output=True, text=True, check=True,
-                        ).stdout.split()
+                        ).stdout.splitlines()[-1].split()
                     )
                     if fw.kind in ("wsgi", "asgi")
                     else (math.nan, math.nan)

@@ -2,7 +2,8 @@
 
 Plain SQLAlchemy on one engine (bare_sql), no pyramid_tm: the reference the starter's database
 cost, its transaction manager included, is measured against. `python -m bare.app --listen=...`
-serves it with the starter's own waitress launcher."""
+serves it with the starter's own waitress launcher, and it logs an access line per request with
+the starter's tween, waitress having no access log (see bench/bare/pyramid)."""
 
 import sys
 from typing import Any
@@ -11,9 +12,11 @@ import bare_sql
 from pyramid.config import Configurator
 from pyramid.request import Request
 from pyramid.router import Router
+from shop.logging_setup import configure_logging
 
 
 def create_app() -> Router:
+    configure_logging()
     engine = bare_sql.sync_engine()
 
     def index(request: Request) -> dict[str, str]:
@@ -33,6 +36,7 @@ def create_app() -> Router:
         return {"id": item_id, "name": name}
 
     with Configurator() as config:
+        config.add_tween("shop.app.access_log")
         config.add_route("index", "/")
         config.add_route("items", "/items")
         config.add_route("item", r"/items/{item_id:\d+}")

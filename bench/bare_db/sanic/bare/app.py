@@ -12,6 +12,8 @@ from sanic.response import HTTPResponse, json
 
 def create_app() -> Sanic:
     app = Sanic("bare")
+    # Like the starter: one access line per request (see bench/bare/sanic).
+    app.config.ACCESS_LOG = True
 
     @app.before_server_start
     async def open_items(app: Sanic) -> None:
