@@ -199,6 +199,9 @@ def bench_database(
             fw = registry.framework(framework)
             for database in databases:
                 ext = registry.extensions[database]
+                if reason := ext.unsupported_frameworks.get(framework):
+                    print(f"{framework} + {database}: not offered ({reason})", file=sys.stderr)
+                    continue
                 project = render(framework, database, work / "database" / framework / database, env)
                 url = database_url(
                     database,
