@@ -159,8 +159,19 @@ def test_a_folder_filled_while_rendering_is_never_merged_over(
 
 
 def cli_process(*args: str, cwd: Path, slow: bool = False) -> subprocess.Popen[str]:
-    """`scaffold ARGS` as a real process; with `slow`, it sleeps after Copier has rendered."""
-    code = "import sys\nfrom scaffolder.cli import main\n"
+    """`scaffold ARGS` as a real process; with `slow`, it sleeps after Copier has rendered.
+
+    SIGINT first gets Python's own handler, unblocked, as in a terminal's foreground process. A
+    child inherits an ignored or blocked SIGINT from its parent (a background job of a
+    non-interactive shell starts with SIGINT ignored), and the CLI leaves an ignored SIGINT
+    ignored, as Python does: under the full suite in CI, a Ctrl-C to this child once had no
+    effect at all (the render finished after the test's 60 s timeout).
+    """
+    code = (
+        "import signal\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
+        "signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])\n"
+        "import sys\nfrom scaffolder.cli import main\n"
+    )
     if slow:
         code = (
             "import time, copier\nreal = copier.run_copy\n"
