@@ -56,10 +56,15 @@ def _id(variant: tuple[str, str | None]) -> str:
     return f"{variant[0]}-{variant[1] or 'defaults'}"
 
 
-# The variants that have a Dockerfile, and a compose.yaml (a framework may refuse docker:
-# Chalice deploys a zip).
-IMAGED = [v for v in VARIANTS if "docker" in REGISTRY.default_extensions(v[0])]
-COMPOSED = [v for v in VARIANTS if "compose" in REGISTRY.default_extensions(v[0])]
+def variants_with(extension: str) -> list[tuple[str, str | None]]:
+    """The variants whose framework has `extension` by default (a framework may refuse one:
+    Chalice deploys a zip, with no Dockerfile nor compose.yaml)."""
+    return [v for v in VARIANTS if extension in REGISTRY.default_extensions(v[0])]
+
+
+IMAGED = variants_with("docker")
+COMPOSED = variants_with("compose")
+WORKFLOWED = variants_with("github")
 
 
 class Starter:
@@ -393,7 +398,6 @@ def test_build_packages_are_installed_in_the_build_stage_only(
 def test_compose_runs_each_service_healthy_gated_with_credentials_from_env(
     starter: Starter,
 ) -> None:
-    assert "compose" in starter.extensions
     compose = starter.yaml("compose.yaml")
     text = starter.text("compose.yaml")
     services = compose["services"]
@@ -439,7 +443,6 @@ def test_compose_runs_each_service_healthy_gated_with_credentials_from_env(
 
 @pytest.mark.parametrize("starter", COMPOSED, ids=[_id(v) for v in COMPOSED], indirect=True)
 def test_docker_compose_accepts_it(starter: Starter) -> None:
-    assert "compose" in starter.extensions
     docker = shutil.which("docker")
     plugin = docker and subprocess.run([docker, "compose", "version"], capture_output=True)
     # Debian has no compose v2 (Docker's own apt repository does): .ci/run installs it, so
@@ -471,11 +474,10 @@ def test_docker_compose_accepts_it(starter: Starter) -> None:
 # -- CI ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("starter", WORKFLOWED, ids=[_id(v) for v in WORKFLOWED], indirect=True)
 def test_ci_tests_against_the_services_and_checks_after_the_prepare_step(
     starter: Starter,
 ) -> None:
-    if "github" not in starter.extensions:
-        pytest.skip("github is not a default extension of this registry")
     jobs = starter.yaml(".github/workflows/ci.yml")["jobs"]
     assert isinstance(jobs, dict)
     for job in ("check", *(["image"] if "docker" in starter.extensions else [])):
