@@ -1,7 +1,8 @@
 """The bare database apps' one shared piece: the same single-row insert and select as the
-starters' store, on an engine with the starter's own settings (its `create_sync_engine`: pool,
-SQLite pragmas), on the `items` table the starter's migrations create. No validation, no
-schemas, no settings module: the reference the starters' database cost is measured against.
+starters' store, built once as the starters build theirs (their models.py), on an engine with
+the starter's own settings (its `create_sync_engine`: pool, SQLite pragmas), on the `items`
+table the starter's migrations create. No validation, no schemas, no settings module: the
+reference the starters' database cost is measured against.
 """
 
 from __future__ import annotations
@@ -11,7 +12,18 @@ import importlib
 import os
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, insert, make_url, select
+from sqlalchemy import (
+    Column,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    insert,
+    make_url,
+    select,
+)
 
 # The starter's modules: `shop`, or a root layout's folder (registry `modules`, e.g. chalicelib),
 # named by bench/database.py.
@@ -25,6 +37,8 @@ if TYPE_CHECKING:  # the asyncio extension (greenlet) is installed for async fra
 ITEMS = Table(
     "items", MetaData(), Column("id", Integer, primary_key=True), Column("name", String(200))
 )
+INSERT = insert(ITEMS).returning(ITEMS.c.id)
+SELECT = select(ITEMS.c.name).where(ITEMS.c.id == bindparam("item_id"))
 
 
 def url() -> str:
@@ -43,30 +57,26 @@ def async_engine() -> AsyncEngine:
 
 def add(engine: Engine, name: str) -> int:
     with engine.begin() as connection:
-        item_id: int = connection.execute(
-            insert(ITEMS).values(name=name).returning(ITEMS.c.id)
-        ).scalar_one()
+        item_id: int = connection.execute(INSERT, {"name": name}).scalar_one()
     return item_id
 
 
 def get(engine: Engine, item_id: int) -> str | None:
     with engine.connect() as connection:
-        name: str | None = connection.execute(
-            select(ITEMS.c.name).where(ITEMS.c.id == item_id)
-        ).scalar()
+        name: str | None = connection.execute(SELECT, {"item_id": item_id}).scalar()
     return name
 
 
 async def add_async(engine: AsyncEngine, name: str) -> int:
     async with engine.begin() as connection:
-        result = await connection.execute(insert(ITEMS).values(name=name).returning(ITEMS.c.id))
+        result = await connection.execute(INSERT, {"name": name})
     item_id: int = result.scalar_one()
     return item_id
 
 
 async def get_async(engine: AsyncEngine, item_id: int) -> str | None:
     async with engine.connect() as connection:
-        result = await connection.execute(select(ITEMS.c.name).where(ITEMS.c.id == item_id))
+        result = await connection.execute(SELECT, {"item_id": item_id})
     name: str | None = result.scalar()
     return name
 
