@@ -17,6 +17,8 @@ from shop.logging_setup import configure_logging
 from sqlalchemy.orm import Session, sessionmaker
 from zope.sqlalchemy import mark_changed, register
 
+from bare.app import add_views
+
 
 def create_app() -> Router:
     configure_logging()
@@ -25,9 +27,6 @@ def create_app() -> Router:
 
     def dbsession(request: Request) -> Session:
         return sessions()
-
-    def index(request: Request) -> dict[str, str]:
-        return {"message": "Hello"}
 
     def add(request: Request) -> dict[str, Any]:
         name = request.json_body["name"]
@@ -49,11 +48,5 @@ def create_app() -> Router:
     with Configurator() as config:
         config.include("pyramid_tm")
         config.add_request_method(dbsession, "dbsession", reify=True)
-        config.add_tween("shop.app.access_log")
-        config.add_route("index", "/")
-        config.add_route("items", "/items")
-        config.add_route("item", r"/items/{item_id:\d+}")
-        config.add_view(index, route_name="index", renderer="json")
-        config.add_view(add, route_name="items", request_method="POST", renderer="json")
-        config.add_view(get, route_name="item", request_method="GET", renderer="json")
+        add_views(config, add, get)
     return config.make_wsgi_app()
